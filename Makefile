@@ -1,0 +1,56 @@
+# Quarry's front door. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+QUARRY    := $(BIN)/quarry
+export PATH := $(BIN):$(PATH)
+
+# Packages whose tests run under the race detector: everything that starts
+# goroutines. (All of them today; the list narrows only if -race gets slow.)
+RACE_PKGS ?= ./...
+FUZZTIME  ?= 10s
+SAMPLE    := testdata/online-retail-sample.csv.gz
+
+.PHONY: help
+help: ## List the targets with a line each.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deps
+deps: ## Install what the tests need into bin/ (MinIO server, staticcheck); idempotent.
+	@bash scripts/deps.sh
+
+.PHONY: build
+build: ## Build the quarry binary into bin/.
+	@mkdir -p $(BIN)
+	$(GO) build -o $(QUARRY) ./cmd/quarry
+
+.PHONY: run
+run: build ## Build, then mine the bundled Online Retail sample and print the top rules, patterns and segments.
+	@bash scripts/demo.sh $(QUARRY) $(SAMPLE)
+
+.PHONY: lint
+lint: deps ## gofmt, go vet and staticcheck.
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+.PHONY: test
+test: deps lint ## Install test dependencies, lint, run all tests (race detector on) and a short fuzz pass.
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; make fuzz FUZZTIME=5m for a long run).
+	@bash scripts/fuzz.sh $(FUZZTIME)
+
+.PHONY: bench
+bench: deps ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
+	$(GO) build -o $(BIN)/quarry-bench ./cmd/quarry-bench
+	$(BIN)/quarry-bench $(BENCHFLAGS)
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps the cached MinIO and staticcheck binaries).
+	rm -f $(QUARRY) $(BIN)/quarry-bench
