@@ -61,7 +61,10 @@ type Peer struct {
 	Cmd  *exec.Cmd
 	// Parse reads the peer's standard output and returns its pattern count
 	// and, if the peer reports it, its own kernel time in seconds (0 means:
-	// use the command's wall time).
+	// use the command's wall time). It sees the first and the last 256 KiB
+	// of the output (joined by a newline): the driver keeps no more, so that
+	// its own memory, which the next child process's peak RSS would inherit
+	// through fork and exec, stays small.
 	Parse func(stdout []byte) (patterns int, seconds float64, err error)
 }
 
@@ -162,11 +165,12 @@ func runPeer(c Case, path string, ours childReport) string {
 	if p == nil {
 		return "not installed\t\t\t\t"
 	}
-	var out, errb bytes.Buffer
-	p.Cmd.Stdout, p.Cmd.Stderr = &out, &errb
+	out := &headTail{max: 256 << 10}
+	errb := &headTail{max: 4 << 10}
+	p.Cmd.Stdout, p.Cmd.Stderr = out, errb
 	start := time.Now()
 	if err := p.Cmd.Run(); err != nil {
-		return fmt.Sprintf("%s: %v %s\t\t\t\t", p.Name, err, firstLine(errb.String()))
+		return fmt.Sprintf("%s: %v %s\t\t\t\t", p.Name, err, firstLine(string(errb.Bytes())))
 	}
 	wall := time.Since(start).Seconds()
 	n, secs, err := p.Parse(out.Bytes())
@@ -185,6 +189,42 @@ func runPeer(c Case, path string, ours childReport) string {
 		mark = " (differs)"
 	}
 	return fmt.Sprintf("%s\t%.3f\t%d%s\t%s\t", p.Name, secs, n, mark, ratio)
+}
+
+// headTail keeps the first and the last max bytes written to it.
+type headTail struct {
+	max  int
+	head []byte
+	tail []byte // a ring: the last max bytes, oldest first once rotated
+	cut  bool   // bytes were dropped between head and tail
+}
+
+func (h *headTail) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := h.max - len(h.head); room > 0 {
+		k := min(room, len(p))
+		h.head = append(h.head, p[:k]...)
+		p = p[k:]
+	}
+	if len(p) == 0 {
+		return n, nil
+	}
+	h.tail = append(h.tail, p...)
+	if len(h.tail) > h.max {
+		h.cut = true
+		h.tail = append(h.tail[:0], h.tail[len(h.tail)-h.max:]...)
+	}
+	return n, nil
+}
+
+// Bytes returns the head and the tail, joined by a newline if bytes were
+// dropped between them.
+func (h *headTail) Bytes() []byte {
+	out := append([]byte(nil), h.head...)
+	if h.cut {
+		out = append(out, '\n')
+	}
+	return append(out, h.tail...)
 }
 
 func firstLine(s string) string {
