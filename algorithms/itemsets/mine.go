@@ -28,6 +28,9 @@ func Mine(txs [][]Item, opt Options) ([]Itemset, error) {
 	}
 	r := newRoot(txs, opt.MinCount)
 	m := &miner{kind: opt.Kind, min: opt.MinCount, maxSize: opt.MaxSize, rootItem: r.rank}
+	if opt.MaxPatterns > 0 {
+		m.limit = &limit{max: int64(opt.MaxPatterns)}
+	}
 	lv := m.level(0)
 	r.fill(&lv.db, opt.Kind == Closed)
 
@@ -42,14 +45,22 @@ func Mine(txs [][]Item, opt Options) ([]Itemset, error) {
 			m.emit(n)
 		}
 	}
-	if lv.db.nItems == 0 || (opt.MaxSize > 0 && len(m.core) >= opt.MaxSize) {
-		return r.finish(m.results()), nil
-	}
-	if opt.Workers <= 1 {
+	var out []Itemset
+	miners := []*miner{m}
+	switch {
+	case lv.db.nItems == 0 || (opt.MaxSize > 0 && len(m.core) >= opt.MaxSize):
+		out = m.results()
+	case opt.Workers <= 1:
 		m.expand(0)
-		return r.finish(m.results()), nil
+		out = m.results()
+	default:
+		out, miners = mineParallel(m, opt.Workers)
 	}
-	return r.finish(mineParallel(m, opt.Workers)), nil
+	if m.limit != nil && m.limit.exceeded(miners...) {
+		return nil, fmt.Errorf("%w: more than %d at min count %d; raise the minimum support, bound the itemset size, or mine closed or maximal itemsets",
+			ErrTooManyPatterns, opt.MaxPatterns, opt.MinCount)
+	}
+	return r.finish(out), nil
 }
 
 // finish sorts the mined sets, whose items are ranks, canonically and puts
@@ -68,14 +79,14 @@ func (r *root) finish(out []Itemset) []Itemset {
 
 // mineParallel extends the root's candidates on several goroutines, each
 // with its own search stack over the shared, read-only root database.
-func mineParallel(m *miner, workers int) []Itemset {
+func mineParallel(m *miner, workers int) ([]Itemset, []*miner) {
 	root := m.levels[0]
 	root.deliver()
 	var next atomic.Int64
 	miners := make([]*miner, workers)
 	var wg sync.WaitGroup
 	for w := range miners {
-		wm := &miner{kind: m.kind, min: m.min, maxSize: m.maxSize, rootItem: m.rootItem}
+		wm := &miner{kind: m.kind, min: m.min, maxSize: m.maxSize, rootItem: m.rootItem, limit: m.limit}
 		wm.core = append(wm.core, m.core...)
 		wm.perf = append(wm.perf, m.perf...)
 		wm.levels = []*level{{db: root.db, freq: root.freq, occStart: root.occStart, occ: root.occ}}
@@ -84,7 +95,7 @@ func mineParallel(m *miner, workers int) []Itemset {
 		wg.Go(func() {
 			for {
 				e := int(next.Add(1) - 1)
-				if e >= root.db.nLow {
+				if e >= root.db.nLow || wm.stopped {
 					return
 				}
 				if root.freq[e] >= wm.min {
@@ -98,7 +109,7 @@ func mineParallel(m *miner, workers int) []Itemset {
 	for _, wm := range miners {
 		out = append(out, wm.results()...)
 	}
-	return out
+	return out, append(miners, m)
 }
 
 // root is the input recoded for mining: frequent items numbered by

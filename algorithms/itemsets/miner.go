@@ -1,6 +1,9 @@
 package itemsets
 
-import "slices"
+import (
+	"slices"
+	"sync/atomic"
+)
 
 // level is one depth of the depth-first search: a conditional database with
 // its item supports and occurrence lists, plus scratch space used while
@@ -90,6 +93,8 @@ type miner struct {
 	levels   []*level
 	core     []uint32    // root ids of the itemset being extended
 	perf     []uint32    // root ids of perfect extensions on the path (All only)
+	limit    *limit      // shared bound on the number of results; nil: none
+	stopped  bool        // the bound was exceeded: unwind the search
 	out      []Itemset   // the block being filled
 	full     [][]Itemset // filled blocks
 	arena    []Item
@@ -107,7 +112,7 @@ func (m *miner) level(d int) *level {
 func (m *miner) expand(d int) {
 	lv := m.levels[d]
 	lv.deliver()
-	for e := 0; e < lv.db.nLow; e++ {
+	for e := 0; e < lv.db.nLow && !m.stopped; e++ {
 		if lv.freq[e] >= m.min {
 			m.extend(d, uint32(e))
 		}
@@ -251,6 +256,9 @@ func (m *miner) emit(supp int) {
 }
 
 func (m *miner) emitSubsets(from, room, supp int) {
+	if m.stopped {
+		return
+	}
 	if len(m.buf) > 0 {
 		items := m.alloc(len(m.buf))
 		copy(items, m.buf)
@@ -275,8 +283,33 @@ func (m *miner) emitSubsets(from, room, supp int) {
 func (m *miner) grow() {
 	if len(m.out) > 0 {
 		m.full = append(m.full, m.out)
+		if m.limit != nil && m.limit.add(len(m.out)) {
+			m.stopped = true
+		}
 	}
 	m.out = make([]Itemset, 0, min(max(2*cap(m.out), 1024), 1<<16))
+}
+
+// limit counts results across the miners of one Mine call.
+type limit struct {
+	max   int64
+	found atomic.Int64
+}
+
+// add records n more results and reports whether the bound is exceeded.
+func (l *limit) add(n int) bool { return l.found.Add(int64(n)) > l.max }
+
+// exceeded reports whether the bound was exceeded, counting the results
+// still in the miners' current blocks.
+func (l *limit) exceeded(ms ...*miner) bool {
+	n := l.found.Load()
+	for _, m := range ms {
+		if m.stopped {
+			return true
+		}
+		n += int64(len(m.out))
+	}
+	return n > l.max
 }
 
 // results returns every itemset emitted, in emission order.

@@ -8,6 +8,10 @@ import (
 // ErrInvalidOptions is returned (wrapped) when Options are out of range.
 var ErrInvalidOptions = errors.New("invalid itemset mining options")
 
+// ErrTooManyPatterns is returned (wrapped) when mining would report more
+// than Options.MaxPatterns itemsets.
+var ErrTooManyPatterns = errors.New("too many frequent itemsets")
+
 // Kind selects which frequent itemsets Mine reports.
 type Kind int
 
@@ -52,6 +56,13 @@ type Options struct {
 	// Workers is the number of goroutines to mine with; 0 and 1 mine in the
 	// calling goroutine. The result does not depend on it.
 	Workers int
+	// MaxPatterns, when positive, bounds the result: mining stops and
+	// returns ErrTooManyPatterns as soon as more than MaxPatterns itemsets
+	// have been found (checked every few thousand), instead of exhausting
+	// memory on data whose frequent itemsets explode combinatorially (a set
+	// of 40 items bought together in MinCount orders has 2^40 frequent
+	// subsets). 0 means no limit.
+	MaxPatterns int
 }
 
 func (o Options) validate() error {
@@ -62,6 +73,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: max size %d must not be negative", ErrInvalidOptions, o.MaxSize)
 	case o.Kind != All && o.Kind != Closed && o.Kind != Maximal:
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalidOptions, int(o.Kind))
+	case o.MaxPatterns < 0:
+		return fmt.Errorf("%w: max patterns %d must not be negative", ErrInvalidOptions, o.MaxPatterns)
 	case o.Workers < 0:
 		return fmt.Errorf("%w: workers %d must not be negative", ErrInvalidOptions, o.Workers)
 	}
