@@ -114,23 +114,25 @@ func main() {
 	sort.Strings(names)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "dataset\ttask\tparam\tpatterns\tseconds\tpeak MiB\tpeer\tpeer s\tpeer patterns\tpeer/ours\t")
+	fmt.Fprintln(tw, "dataset\ttask\tparam\tpatterns\tseconds\tpeak MiB\tpeer\tpeer s\tpeer patterns\tpeer/ours\tnote\t")
+	var notes []string
 	failed := false
 	for _, n := range names {
 		c := cases[n]
 		path := ""
 		if c.Dataset != "" && !strings.HasPrefix(c.Dataset, "synthetic") {
 			if dir == "" {
-				fmt.Fprintf(tw, "%s\t%s\t%s\tskipped: no shared datasets\t\t\t\t\t\t\t\n", c.Dataset, c.Task, c.Param)
+				fmt.Fprintf(tw, "%s\t%s\t%s\tskipped: no shared datasets\t\t\t\t\t\t\t\t\n", c.Dataset, c.Task, c.Param)
 				continue
 			}
 			path = filepath.Join(dir, c.Dataset)
 		}
+		fmt.Fprintf(os.Stderr, "quarry-bench: %s\n", n)
 		rep, rss, err := runInChild(n, dir)
 		if err != nil {
 			failed = true
-			fmt.Fprintf(tw, "%s\t%s\t%s\tERROR: %v\t\t\t\t\t\t\t\n", c.Dataset, c.Task, c.Param, err)
-			tw.Flush()
+			notes = append(notes, fmt.Sprintf("ERROR: %v", err))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t\t\t\t\t\t\t[%d]\t\n", c.Dataset, c.Task, c.Param, len(notes))
 			continue
 		}
 		row := fmt.Sprintf("%s\t%s\t%s\t%d\t%.3f\t%.0f\t", c.Dataset, c.Task, c.Param, rep.Patterns, rep.Seconds, float64(rss)/1024)
@@ -139,13 +141,18 @@ func main() {
 		} else {
 			row += "-\t\t\t\t"
 		}
-		fmt.Fprintln(tw, row)
 		if rep.Note != "" {
-			fmt.Fprintf(tw, "  note: %s\t\t\t\t\t\t\t\t\t\t\n", rep.Note)
+			notes = append(notes, rep.Note)
+			row += fmt.Sprintf("[%d]\t", len(notes))
+		} else {
+			row += "\t"
 		}
-		tw.Flush()
+		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
+	for i, n := range notes {
+		fmt.Printf("[%d] %s\n", i+1, n)
+	}
 	if failed {
 		os.Exit(1)
 	}

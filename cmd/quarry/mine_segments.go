@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quarrydata/quarry/algorithms/features"
+	"github.com/quarrydata/quarry/algorithms/kmeans"
+)
+
+// segmentJSON describes one customer segment in the units of the log.
+type segmentJSON struct {
+	Segment int     `json:"segment"`
+	Size    int     `json:"size"`
+	Share   float64 `json:"share"`
+	// Mean is the members' average of each feature; Centroid is the k-means
+	// centroid mapped back from the scaled space (for log-scaled columns a
+	// geometric-style centre, so it differs from Mean).
+	Mean     map[string]float64 `json:"mean"`
+	Centroid map[string]float64 `json:"centroid"`
+}
+
+type segmentsJSON struct {
+	K          int           `json:"k"`
+	Scale      string        `json:"scale"`
+	Inertia    float64       `json:"inertia"`
+	Silhouette float64       `json:"silhouette"`
+	Scores     []kScore      `json:"k_scores,omitempty"`
+	Segments   []segmentJSON `json:"segments"`
+}
+
+func newMineSegmentsCmd() *cobra.Command {
+	var (
+		in        inputFlags
+		outPath   string
+		outFormat string
+		custPath  string
+		kFlag     string
+		kMax      int
+		scale     string
+		opt       kmeans.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "segments --input F --k K|auto --seed N --output F [--customers F]",
+		Short: "Customer segments: k-means over scaled RFM features, described in the log's units",
+		Long: `Customer segments from a CSV transaction log: RFM features (and category shares
+with --category) per customer, scaled (--scale, log1p of frequency and monetary
+then z-scores by default), clustered by k-means|| seeding and accelerated Lloyd
+iterations. Each segment is described by its size and its members' mean features
+in the log's units. --customers writes each customer's segment and features.
+The same seed gives the same segments.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if outPath == "" {
+				return usagef("--output is required (use - for standard output)")
+			}
+			if outFormat != "json" && outFormat != "text" {
+				return usagef("--output-format: %q is not json or text", outFormat)
+			}
+			method, err := features.ParseMethod(scale)
+			if err != nil {
+				return usagef("--scale: %v", err)
+			}
+			auto := kFlag == "auto"
+			if !auto {
+				k, err := strconv.Atoi(kFlag)
+				if err != nil || k < 1 {
+					return usagef("--k: %q is not a positive number or auto", kFlag)
+				}
+				opt.K = k
+			} else if kMax < 2 {
+				return usagef("--k-max must be at least 2")
+			}
+			p, err := loadPurchases(cmd.Context(), &in)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			table, err := features.Compute(p.ps, features.Options{Categories: len(p.categories)})
+			if err != nil {
+				return err
+			}
+			if table.Len() == 0 {
+				return fmt.Errorf("%s: no customer with a purchase", in.path)
+			}
+			sc, err := features.Scale(&table, method)
+			if err != nil {
+				return err
+			}
+			x := kmeans.Matrix{Rows: table.Len(), Cols: sc.Cols, Data: sc.Data}
+			opt.Init = kmeans.KMeansParallel
+			var (
+				res    kmeans.Result
+				scores []kScore
+			)
+			if auto {
+				r, ss, err := kmeans.AutoK(x, 2, kMax, opt)
+				if err != nil {
+					return err
+				}
+				res = r
+				for _, s := range ss {
+					scores = append(scores, kScore{K: s.K, Silhouette: s.Silhouette, Inertia: s.Inertia})
+				}
+			} else if res, err = kmeans.Fit(x, opt); err != nil {
+				return err
+			}
+			logDone("segments", table.Len(), res.K, 0, start)
+			raw, cols := table.Matrix()
+			names := table.Names()
+			for i, c := range p.categories {
+				names[3+i] = "share_" + c
+			}
+			out := segmentsJSON{K: res.K, Scale: method.String(), Inertia: res.Inertia, Scores: scores}
+			if res.K > 1 {
+				out.Silhouette = kmeans.Silhouette(x, res.Labels, kmeans.AutoSample, opt.Seed)
+			}
+			sums := make([][]float64, res.K)
+			sizes := make([]int, res.K)
+			for j := range sums {
+				sums[j] = make([]float64, cols)
+			}
+			for i, l := range res.Labels {
+				sizes[l]++
+				for c := 0; c < cols; c++ {
+					sums[l][c] += raw[i*cols+c]
+				}
+			}
+			centroids := sc.Scaler.Unscale(res.Centroids.Data)
+			for j := 0; j < res.K; j++ {
+				s := segmentJSON{Segment: j, Size: sizes[j], Share: float64(sizes[j]) / float64(table.Len()),
+					Mean: map[string]float64{}, Centroid: map[string]float64{}}
+				for c, name := range names {
+					if sizes[j] > 0 {
+						s.Mean[name] = sums[j][c] / float64(sizes[j])
+					}
+					s.Centroid[name] = centroids[j*cols+c]
+				}
+				out.Segments = append(out.Segments, s)
+			}
+			if custPath != "" {
+				if err := writeOutput(custPath, func(w io.Writer) error {
+					enc := json.NewEncoder(w)
+					for i, c := range table.Customers {
+						if err := enc.Encode(struct {
+							Customer    string  `json:"customer"`
+							Segment     int32   `json:"segment"`
+							RecencyDays float64 `json:"recency_days"`
+							Frequency   float64 `json:"frequency"`
+							Monetary    float64 `json:"monetary"`
+						}{p.customers[c], res.Labels[i], table.Recency[i], table.Frequency[i], table.Monetary[i]}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return writeOutput(outPath, func(w io.Writer) error {
+				if outFormat == "text" {
+					return writeSegmentsText(w, &out, names)
+				}
+				return json.NewEncoder(w).Encode(out)
+			})
+		},
+	}
+	fs := cmd.Flags()
+	in.register(fs, true)
+	fs.StringVarP(&outPath, "output", "o", "", "output file, - for standard output (required)")
+	fs.StringVar(&outFormat, "output-format", "json", "output format: json (one object) or text")
+	fs.StringVar(&custPath, "customers", "", "also write each customer's segment and features to this JSON Lines file")
+	fs.StringVar(&kFlag, "k", "auto", "number of segments, or auto to choose it by silhouette from 2 to --k-max")
+	fs.IntVar(&kMax, "k-max", 8, "largest k tried by --k auto")
+	fs.StringVar(&scale, "scale", "logstandard", "feature scaling: standard, minmax or logstandard")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed: the same seed gives the same segments")
+	fs.IntVar(&opt.NInit, "n-init", 1, "number of seeded runs; the lowest inertia wins")
+	fs.Float64Var(&opt.Tol, "tol", kmeans.DefaultTol, "stop when the squared centroid shift is at most tol × the mean column variance")
+	fs.IntVar(&opt.Workers, "workers", runtime.GOMAXPROCS(0), "parallel workers")
+	return cmd
+}
+
+func writeSegmentsText(w io.Writer, out *segmentsJSON, names []string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "k=%d  silhouette=%.3f  (features scaled %s; means in the log's units)\n", out.K, out.Silhouette, out.Scale)
+	fmt.Fprintf(&b, "%-8s %8s %7s", "segment", "size", "share")
+	for _, n := range names {
+		fmt.Fprintf(&b, " %16s", n)
+	}
+	b.WriteByte('\n')
+	for _, s := range out.Segments {
+		fmt.Fprintf(&b, "%-8d %8d %6.1f%%", s.Segment, s.Size, 100*s.Share)
+		for _, n := range names {
+			fmt.Fprintf(&b, " %16.2f", s.Mean[n])
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
