@@ -47,7 +47,7 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; make fuzz FUZZTIM
 	@bash scripts/fuzz.sh $(FUZZTIME)
 
 .PHONY: bench
-bench: deps ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
+bench: ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
 	$(GO) build -o $(BIN)/quarry-bench ./cmd/quarry-bench
 	$(BIN)/quarry-bench $(BENCHFLAGS)
 

@@ -28,7 +28,7 @@ func BenchmarkMine(b *testing.B) {
 	for _, c := range cases {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/%d/%s/w%d", c.file, c.minCount, c.kind, workers), func(b *testing.B) {
-				txs := readFIMI(b, testenv.Shared(b, c.file))
+				txs := testenv.ReadFIMI(b, testenv.Shared(b, c.file))
 				n := 0
 				for b.Loop() {
 					sets, err := Mine(txs, Options{MinCount: c.minCount, Kind: c.kind, Workers: workers})

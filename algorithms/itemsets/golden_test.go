@@ -1,44 +1,11 @@
 package itemsets
 
 import (
-	"bufio"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/quarrydata/quarry/internal/testenv"
 )
-
-// readFIMI reads a FIMI file: one transaction per line, item ids separated
-// by spaces; an empty line is an empty transaction.
-func readFIMI(t testing.TB, path string) [][]Item {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var txs [][]Item
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var tx []Item
-		for _, w := range strings.Fields(sc.Text()) {
-			v, err := strconv.ParseUint(w, 10, 32)
-			if err != nil {
-				t.Fatalf("%s line %d: %v", path, len(txs)+1, err)
-			}
-			tx = append(tx, Item(v))
-		}
-		txs = append(txs, tx)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return txs
-}
 
 func findSet(sets []Itemset, items ...Item) (Itemset, bool) {
 	i, ok := slices.BinarySearchFunc(sets, items, func(x Itemset, want []Item) int {
@@ -62,7 +29,7 @@ func TestGoldenShared(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			txs := readFIMI(t, testenv.Shared(t, tt.file))
+			txs := testenv.ReadFIMI(t, testenv.Shared(t, tt.file))
 			for _, workers := range []int{1, 2} {
 				got, err := Mine(txs, Options{MinCount: tt.minCount, Kind: tt.kind, Workers: workers})
 				if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/quarrydata/quarry/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the brute-force oracle")
@@ -16,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata fr
 // and a sparse id). The golden files were written by the brute-force
 // oracle (go test -run GoldenTiny -update), never by Mine.
 func TestGoldenTiny(t *testing.T) {
-	txs := readFIMI(t, filepath.Join("testdata", "tiny.dat"))
+	txs := testenv.ReadFIMI(t, filepath.Join("testdata", "tiny.dat"))
 	o := newOracle(txs)
 	for _, kind := range []Kind{All, Closed, Maximal} {
 		t.Run(kind.String(), func(t *testing.T) {

@@ -1,42 +1,11 @@
 package rules
 
 import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/quarrydata/quarry/algorithms/itemsets"
 	"github.com/quarrydata/quarry/internal/testenv"
 )
-
-func readFIMI(tb testing.TB, path string) [][]Item {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var txs [][]Item
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var tx []Item
-		for _, w := range strings.Fields(sc.Text()) {
-			v, err := strconv.ParseUint(w, 10, 32)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			tx = append(tx, Item(v))
-		}
-		txs = append(txs, tx)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return txs
-}
 
 // BenchmarkGenerate generates rules from mushroom's frequent itemsets.
 func BenchmarkGenerate(b *testing.B) {
@@ -50,7 +19,7 @@ func BenchmarkGenerate(b *testing.B) {
 		{"mushroom-0.2-conf0.9", 1625, Options{MinConfidence: 0.9}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			txs := readFIMI(b, testenv.Shared(b, "mushroom.dat"))
+			txs := testenv.ReadFIMI(b, testenv.Shared(b, "mushroom.dat"))
 			sets, err := itemsets.Mine(txs, itemsets.Options{MinCount: c.minCount})
 			if err != nil {
 				b.Fatal(err)

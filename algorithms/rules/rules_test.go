@@ -202,7 +202,7 @@ func TestGenerateEmpty(t *testing.T) {
 // Weka finds 24,396 rules with confidence strictly above 0.9 at support
 // 2438, and 12 more have confidence exactly 0.9 (e.g. 3024/3360).
 func TestGenerateMushroom(t *testing.T) {
-	txs := readFIMI(t, testenv.Shared(t, "mushroom.dat"))
+	txs := testenv.ReadFIMI(t, testenv.Shared(t, "mushroom.dat"))
 	sets, err := itemsets.Mine(txs, itemsets.Options{MinCount: 2438})
 	if err != nil {
 		t.Fatal(err)

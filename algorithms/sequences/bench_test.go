@@ -1,11 +1,7 @@
 package sequences
 
 import (
-	"bufio"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/quarrydata/quarry/internal/testenv"
@@ -16,24 +12,9 @@ import (
 // each line as a click stream, one event per item.
 func loadFIMIBlocks(b *testing.B, name string, size int) []Sequence {
 	b.Helper()
-	f, err := os.Open(testenv.Shared(b, name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
 	var db []Sequence
 	var seq Sequence
-	for sc.Scan() {
-		var items []Item
-		for _, w := range strings.Fields(sc.Text()) {
-			x, err := strconv.ParseUint(w, 10, 32)
-			if err != nil {
-				b.Fatal(err)
-			}
-			items = append(items, Item(x))
-		}
+	for _, items := range testenv.ReadFIMI(b, testenv.Shared(b, name)) {
 		if size == 0 {
 			seq = nil
 			for i, x := range items {
@@ -48,9 +29,6 @@ func loadFIMIBlocks(b *testing.B, name string, size int) []Sequence {
 			db = append(db, seq)
 			seq = nil
 		}
-	}
-	if err := sc.Err(); err != nil {
-		b.Fatal(err)
 	}
 	return db
 }

@@ -4,7 +4,10 @@
 package testenv
 
 import (
+	"bufio"
 	"os"
+	"strconv"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -86,4 +89,36 @@ func Path(t testing.TB, name string) string {
 		t.Fatalf("testdata file %s: %v", name, err)
 	}
 	return p
+}
+
+// ReadFIMI reads a FIMI basket file for tests and benchmarks in packages
+// that cannot import the project's parsers (algorithms/ imports nothing of
+// storage/): one transaction per line, item ids separated by blanks, an
+// empty line an empty transaction, items in file order. It fails the test
+// on a malformed line. Commands use storage/format.ReadFIMI instead.
+func ReadFIMI(tb testing.TB, path string) [][]uint32 {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var txs [][]uint32
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<26)
+	for sc.Scan() {
+		tx := []uint32{}
+		for _, w := range strings.Fields(sc.Text()) {
+			v, err := strconv.ParseUint(w, 10, 32)
+			if err != nil {
+				tb.Fatalf("%s:%d: item %q: %v", path, len(txs)+1, w, err)
+			}
+			tx = append(tx, uint32(v))
+		}
+		txs = append(txs, tx)
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("%s:%d: %v", path, len(txs)+1, err)
+	}
+	return txs
 }
