@@ -63,6 +63,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&logLevel, "log-level", envOr("QUARRY_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env QUARRY_LOG_LEVEL)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newMineCmd())
+	root.AddCommand(newDatasetCmd())
 	return root
 }
 

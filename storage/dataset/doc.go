@@ -1,0 +1,34 @@
+// Package dataset turns raw logs into versioned, partitioned datasets in an
+// object store, and reads them back straight into the kernels' inputs.
+//
+// An import (Import, or the pieces ParseSources, ParseSplit, Merge, Build,
+// Encode that a distributed import job reuses) cuts each raw object into
+// record-aligned splits (storage/split), parses them in parallel with the
+// storage/format readers, gives the items one dictionary (ids in order of
+// first appearance in the sources) and routes the records to P partitions:
+// log rows by the FNV-1a hash of the customer id (CustomerBucket), so that
+// every row of a customer lands in the same partition; baskets and
+// sequences, which have no customer, round robin by their index in the
+// sources. Each partition is sorted (customers by id, orders by time then
+// id, lines by item) and encoded in a compact varint format with a CRC-32C
+// trailer (see Encode), so that its bytes depend only on the input and the
+// parameters, never on the number of workers or the split size.
+//
+// Layout in the store:
+//
+//	datasets/<name>/v<N>/manifest.json
+//	datasets/<name>/objects/<import id>/part-<segment>-<bucket>.qp
+//	datasets/<name>/objects/<import id>/dictionary.json   (big dictionaries)
+//	datasets/<name>/objects/<import id>/quarantine.jsonl  (skipped lines)
+//
+// A version exists exactly when its manifest does: the manifest is written
+// last and create-only (PublishIfAbsent), after every object it
+// references. The latest version is the highest published one. Append
+// adds a segment of P new partitions and references the older ones
+// unchanged; Remove deletes a manifest first and then only the objects no
+// other version references; GC removes objects of failed imports.
+//
+// Open, ReadBaskets, ReadSequences and ReadPurchases read a version back,
+// verifying each partition's SHA-256 against the manifest and its CRC.
+// docs/datasets.md describes the manifest, the encoding and the commands.
+package dataset
