@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -217,5 +218,22 @@ func TestParseMethod(t *testing.T) {
 	}
 	if _, err := ParseMethod("zscore"); err == nil {
 		t.Error("got no error for an unknown method; want one")
+	}
+}
+
+func TestUnmarshalStatsBoundsAllocation(t *testing.T) {
+	// A 4-byte input claiming 2^20 columns used to allocate 2.3 GB of
+	// accumulators before finding that the columns were missing.
+	in := []byte{0x80, 0x80, 0x40, 0x00}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var s Stats
+	err := s.UnmarshalBinary(in)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("got no error decoding 2^20 missing columns; want one")
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("got %d bytes allocated for a %d-byte input; want under 1 MiB", got, len(in))
 	}
 }

@@ -185,6 +185,11 @@ func (s *Stats) UnmarshalBinary(b []byte) error {
 		return bad
 	}
 	b = b[k:]
+	// Every column takes at least 17 bytes plus one per limb: refuse a
+	// column count the input cannot hold before allocating for it.
+	if cols > uint64(len(b))/(17+2*exactLimbs) {
+		return bad
+	}
 	*s = *NewStats(int(cols), nil)
 	s.n = n
 	for j := 0; j < s.cols; j++ {

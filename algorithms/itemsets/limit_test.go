@@ -43,3 +43,36 @@ func TestMaxPatternsAboveResultChangesNothing(t *testing.T) {
 		t.Errorf("MaxPatterns -1: error = %v; want ErrInvalidOptions", err)
 	}
 }
+
+func TestMinePartitionedHonoursMaxPatterns(t *testing.T) {
+	// Mine refuses both; MinePartitioned used to ignore MaxPatterns, return
+	// the 15 itemsets of the first case and run out of memory on the second
+	// (its local threshold is 1 in the partition holding the wide basket).
+	var wide []Item
+	for i := Item(0); i < 40; i++ {
+		wide = append(wide, i)
+	}
+	for _, tc := range []struct {
+		name    string
+		parts   [][][]Item
+		mineErr bool // whether Mine on the whole refuses too
+	}{
+		{"result over the bound", [][][]Item{{{1, 2, 3, 4}}, {{1, 2, 3, 4}}}, true},
+		{"local explosion", [][][]Item{{wide, {1, 2}}, {{1, 2}, {3}, {4}, {5}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := Options{MinCount: 2, MaxPatterns: 10}
+			var all [][]Item
+			for _, p := range tc.parts {
+				all = append(all, p...)
+			}
+			if _, err := Mine(all, opt); errors.Is(err, ErrTooManyPatterns) != tc.mineErr {
+				t.Fatalf("Mine: error = %v; want ErrTooManyPatterns: %v", err, tc.mineErr)
+			}
+			got, err := MinePartitioned(tc.parts, opt)
+			if !errors.Is(err, ErrTooManyPatterns) {
+				t.Errorf("got %d itemsets, error %v; want ErrTooManyPatterns", len(got), err)
+			}
+		})
+	}
+}

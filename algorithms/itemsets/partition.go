@@ -2,6 +2,7 @@ package itemsets
 
 import (
 	"encoding/binary"
+	"fmt"
 	"sync"
 
 	"github.com/quarrydata/quarry/algorithms/support"
@@ -25,6 +26,12 @@ import (
 // support, maximal when no X∪{i} is in it at all. Checking one-item
 // supersets suffices because support is anti-monotone.
 //
+// opt.MaxPatterns, when positive, bounds every partition's local result as
+// well as the final one, so a partitioned run may return
+// ErrTooManyPatterns where Mine would not (its local candidates, or for
+// Closed and Maximal all frequent itemsets, can outnumber the result), but
+// never returns more than MaxPatterns itemsets.
+//
 // With opt.Workers above 1 the partitions are mined and counted
 // concurrently; the result does not depend on it. The cluster runs the
 // same phases with Mine and Counter on its workers.
@@ -39,7 +46,7 @@ func MinePartitioned(parts [][][]Item, opt Options) ([]Itemset, error) {
 	if n < opt.MinCount {
 		return []Itemset{}, nil
 	}
-	local := Options{MinCount: 1, MaxSize: opt.MaxSize, Kind: All}
+	local := Options{MinCount: 1, MaxSize: opt.MaxSize, Kind: All, MaxPatterns: opt.MaxPatterns}
 	if opt.Kind != All && opt.MaxSize > 0 {
 		local.MaxSize = opt.MaxSize + 1
 	}
@@ -97,6 +104,10 @@ func MinePartitioned(parts [][][]Item, opt Options) ([]Itemset, error) {
 	}
 	if opt.Kind != All {
 		out = selectKind(out, opt.Kind, opt.MaxSize)
+	}
+	if opt.MaxPatterns > 0 && len(out) > opt.MaxPatterns {
+		return nil, fmt.Errorf("%w: more than %d at min count %d; raise the minimum support, bound the itemset size, or mine closed or maximal itemsets",
+			ErrTooManyPatterns, opt.MaxPatterns, opt.MinCount)
 	}
 	Sort(out)
 	return out, nil

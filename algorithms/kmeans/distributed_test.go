@@ -1,6 +1,7 @@
 package kmeans
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -215,5 +216,34 @@ func TestAccumulateRejectsOutOfBounds(t *testing.T) {
 	step, _ := NewStep(x, Bounds{3, 4})
 	if _, err := step.Accumulate(Matrix{Rows: 1, Cols: 2, Data: []float64{5, 0}}); err == nil {
 		t.Fatalf("got nil error; want ErrOutOfBounds")
+	}
+}
+
+func TestMergePartialsRejectsMalformed(t *testing.T) {
+	step, err := NewStep(Matrix{Rows: 2, Cols: 1, Data: []float64{1, 2}}, Bounds{2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := step.Accumulate(Matrix{Rows: 2, Cols: 1, Data: []float64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	badLabel := p.clone()
+	badLabel.Far[0].Label = 5
+	for name, q := range map[string]Partial{
+		"no sums":     {K: 2, Cols: 1, Exps: p.Exps, InertiaExp: p.InertiaExp},
+		"short row":   {K: 2, Cols: 1, Exps: p.Exps, InertiaExp: p.InertiaExp, Sums: p.Sums, Counts: p.Counts, Far: []FarPoint{{Label: 0}}},
+		"bad label":   badLabel,
+		"zero k":      {},
+		"extra count": {K: 2, Cols: 1, Exps: p.Exps, InertiaExp: p.InertiaExp, Sums: p.Sums, Counts: []int64{1, 1, 1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Used to panic with an index out of range.
+			for _, ps := range [][]Partial{{p, q}, {q, p}, {q}} {
+				if _, err := MergePartials(ps...); !errors.Is(err, ErrMismatch) {
+					t.Errorf("got error %v; want ErrMismatch", err)
+				}
+			}
+		})
 	}
 }

@@ -35,6 +35,9 @@ func Fit(x Matrix, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("%w: k = %d, %d rows", ErrTooFewDistinct, o.K, x.Rows)
 	}
 	bounds := parallelBounds(x, o.Workers)
+	if db := distBound(bounds, Matrix{Rows: 1, Cols: x.Cols, Data: bounds}); math.IsInf(db, 0) {
+		return Result{}, fmt.Errorf("%w: squared distances up to %v overflow float64; rescale the data", ErrOutOfBounds, db)
+	}
 	tolAbs := 0.0
 	if o.Tol > 0 {
 		tolAbs = o.Tol * parallelMoments(x, bounds, o.Workers).MeanVariance()

@@ -146,3 +146,21 @@ func TestConvergesAndRecoversBlobs(t *testing.T) {
 		t.Fatalf("inertia got %v; want below %v (well-separated blobs)", res.Inertia, want)
 	}
 }
+
+func TestFitRejectsOverflowingDistances(t *testing.T) {
+	// Squared distances of 1e200-sized values overflow float64: Fit used to
+	// assign by +Inf ties (labels [0 0 0 1], centroid 3.7e199) and report a
+	// negative inertia.
+	x, err := NewMatrix([][]float64{{1e200}, {1.1e200}, {-1e200}, {-1.1e200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, init := range []Init{KMeansPlusPlus, KMeansParallel} {
+		if res, err := Fit(x, Options{K: 2, Init: init, Seed: 1}); !errors.Is(err, ErrOutOfBounds) {
+			t.Errorf("init %d: got %+v, error %v; want ErrOutOfBounds", init, res, err)
+		}
+	}
+	if _, err := NewStep(Matrix{Rows: 1, Cols: 1, Data: []float64{1e200}}, Bounds{1e200}); !errors.Is(err, ErrOutOfBounds) {
+		t.Errorf("NewStep: got error %v; want ErrOutOfBounds", err)
+	}
+}

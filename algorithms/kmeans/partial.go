@@ -12,7 +12,9 @@ import (
 var ErrMismatch = errors.New("mismatched k-means step")
 
 // ErrOutOfBounds is wrapped by the error of Accumulate for a value larger in
-// magnitude than the bound its Step was built with.
+// magnitude than the bound its Step was built with, and by the errors of Fit
+// and NewStep for data so large (|x| around 1e154 and beyond) that squared
+// distances overflow float64.
 var ErrOutOfBounds = errors.New("value outside the bounds")
 
 // Step is one distributed Lloyd iteration: the current centroids and the
@@ -44,7 +46,11 @@ func NewStep(centroids Matrix, bounds Bounds) (*Step, error) {
 		s.exps[i] = scaleExp(b, 0)
 		s.scales[i] = pow2(s.exps[i])
 	}
-	s.inertiaExp = scaleExp(distBound(bounds, centroids), 1)
+	db := distBound(bounds, centroids)
+	if math.IsInf(db, 0) {
+		return nil, fmt.Errorf("%w: squared distances up to %v overflow float64; rescale the data", ErrOutOfBounds, db)
+	}
+	s.inertiaExp = scaleExp(db, 1)
 	s.inertiaSc = pow2(s.inertiaExp)
 	return s, nil
 }
@@ -159,6 +165,17 @@ func (p Partial) InertiaValue() float64 { return fixedValue(p.Inertia, p.Inertia
 func MergePartials(ps ...Partial) (Partial, error) {
 	if len(ps) == 0 {
 		return Partial{}, fmt.Errorf("%w: no partials", ErrMismatch)
+	}
+	for i, p := range ps {
+		if p.K < 1 || p.Cols < 1 || len(p.Exps) != p.Cols || len(p.Sums) != p.K*p.Cols || len(p.Counts) != p.K || len(p.Far) > p.K {
+			return Partial{}, fmt.Errorf("%w: partial %d is malformed (k %d, %d columns, %d exponents, %d sums, %d counts, %d far points)",
+				ErrMismatch, i, p.K, p.Cols, len(p.Exps), len(p.Sums), len(p.Counts), len(p.Far))
+		}
+		for _, f := range p.Far {
+			if f.Label < 0 || int(f.Label) >= p.K || len(f.Row) != p.Cols {
+				return Partial{}, fmt.Errorf("%w: partial %d has a far point with label %d and %d values", ErrMismatch, i, f.Label, len(f.Row))
+			}
+		}
 	}
 	out := ps[0].clone()
 	for _, p := range ps[1:] {
