@@ -14,56 +14,29 @@ import (
 // transaction too. Items are returned in the file's order, duplicates
 // included: deduplicating is the kernels' business.
 type FIMIReader struct {
-	lr   *lineReader
-	bad  badLines
+	records
 	slab []uint32
-	err  error
 }
 
 // NewFIMIReader returns a reader of the baskets in r.
 func NewFIMIReader(r io.Reader, opt Options) *FIMIReader {
-	opt = opt.withDefaults()
-	return &FIMIReader{lr: newLineReader(r, opt.MaxLineBytes), bad: badLines{opt: opt}}
+	return &FIMIReader{records: newRecords(r, opt)}
 }
 
 // Next returns the next basket, or io.EOF after the last. The slice is the
 // caller's to keep. A bad line is a *LineError unless Options.SkipBadLines;
 // after an error Next keeps returning it.
 func (fr *FIMIReader) Next() ([]uint32, error) {
-	if fr.err != nil {
-		return nil, fr.err
+	var items []uint32
+	err := fr.next(nil, func(line []byte) (le *LineError) {
+		items, le = fr.parse(line)
+		return le
+	})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		line, tooLong, err := fr.lr.next()
-		if err != nil {
-			fr.err = err
-			return nil, err
-		}
-		fr.bad.stats.Lines++
-		if tooLong {
-			if err := fr.bad.reject(tooLongError(fr.lr.line, fr.bad.opt.MaxLineBytes)); err != nil {
-				fr.err = err
-				return nil, err
-			}
-			continue
-		}
-		items, le := fr.parse(line)
-		if le != nil {
-			le.Line = fr.lr.line
-			le.Text = truncate(line)
-			if err := fr.bad.reject(le); err != nil {
-				fr.err = err
-				return nil, err
-			}
-			continue
-		}
-		fr.bad.stats.Records++
-		return items, nil
-	}
+	return items, nil
 }
-
-// Stats returns the counts so far.
-func (fr *FIMIReader) Stats() Stats { return fr.bad.snapshot() }
 
 // parse reads the items of one line into the reader's slab.
 func (fr *FIMIReader) parse(line []byte) ([]uint32, *LineError) {

@@ -154,3 +154,59 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// records is the loop shared by the line-per-record readers (FIMI, SPMF):
+// it reads lines, applies the length cap, skips what the format ignores,
+// parses, and counts or rejects bad lines according to Options. After an
+// error it keeps returning that error.
+type records struct {
+	lr  *lineReader
+	bad badLines
+	err error
+}
+
+func newRecords(r io.Reader, opt Options) records {
+	opt = opt.withDefaults()
+	return records{lr: newLineReader(r, opt.MaxLineBytes), bad: badLines{opt: opt}}
+}
+
+// Stats returns the counts so far.
+func (rs *records) Stats() Stats { return rs.bad.snapshot() }
+
+// next returns the first line for which parse succeeds; skip reports lines
+// the format ignores (nil: none). parse reports a bad line as a *LineError,
+// whose Line and Text next fills in.
+func (rs *records) next(skip func([]byte) bool, parse func([]byte) *LineError) error {
+	if rs.err != nil {
+		return rs.err
+	}
+	for {
+		line, tooLong, err := rs.lr.next()
+		if err != nil {
+			rs.err = err
+			return err
+		}
+		rs.bad.stats.Lines++
+		if tooLong {
+			if err := rs.bad.reject(tooLongError(rs.lr.line, rs.bad.opt.MaxLineBytes)); err != nil {
+				rs.err = err
+				return err
+			}
+			continue
+		}
+		if skip != nil && skip(line) {
+			continue
+		}
+		if le := parse(line); le != nil {
+			le.Line = rs.lr.line
+			le.Text = truncate(line)
+			if err := rs.bad.reject(le); err != nil {
+				rs.err = err
+				return err
+			}
+			continue
+		}
+		rs.bad.stats.Records++
+		return nil
+	}
+}

@@ -24,58 +24,28 @@ import (
 // an event are sorted and deduplicated. A line of just "-2" is an empty
 // sequence. The last line may lack its newline.
 type SPMFReader struct {
-	lr  *lineReader
-	bad badLines
-	err error
+	records
 }
 
 // NewSPMFReader returns a reader of the sequences in r.
 func NewSPMFReader(r io.Reader, opt Options) *SPMFReader {
-	opt = opt.withDefaults()
-	return &SPMFReader{lr: newLineReader(r, opt.MaxLineBytes), bad: badLines{opt: opt}}
+	return &SPMFReader{records: newRecords(r, opt)}
 }
 
 // Next returns the next sequence, or io.EOF after the last. A bad line is a
 // *LineError unless Options.SkipBadLines; after an error Next keeps
 // returning it.
 func (sr *SPMFReader) Next() (sequences.Sequence, error) {
-	if sr.err != nil {
-		return nil, sr.err
+	var seq sequences.Sequence
+	err := sr.next(skipSPMFLine, func(line []byte) (le *LineError) {
+		seq, le = parseSPMF(line)
+		return le
+	})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		line, tooLong, err := sr.lr.next()
-		if err != nil {
-			sr.err = err
-			return nil, err
-		}
-		sr.bad.stats.Lines++
-		if tooLong {
-			if err := sr.bad.reject(tooLongError(sr.lr.line, sr.bad.opt.MaxLineBytes)); err != nil {
-				sr.err = err
-				return nil, err
-			}
-			continue
-		}
-		if skipSPMFLine(line) {
-			continue
-		}
-		seq, le := parseSPMF(line)
-		if le != nil {
-			le.Line = sr.lr.line
-			le.Text = truncate(line)
-			if err := sr.bad.reject(le); err != nil {
-				sr.err = err
-				return nil, err
-			}
-			continue
-		}
-		sr.bad.stats.Records++
-		return seq, nil
-	}
+	return seq, nil
 }
-
-// Stats returns the counts so far.
-func (sr *SPMFReader) Stats() Stats { return sr.bad.snapshot() }
 
 func skipSPMFLine(line []byte) bool {
 	for _, c := range line {
