@@ -68,16 +68,11 @@ The result is the same for the same seed, whatever the number of workers.`,
 			if outFormat != "json" && outFormat != "text" {
 				return usagef("--output-format: %q is not json or text", outFormat)
 			}
-			auto := kFlag == "auto"
-			if !auto {
-				k, err := strconv.Atoi(kFlag)
-				if err != nil || k < 1 {
-					return usagef("--k: %q is not a positive number or auto", kFlag)
-				}
-				opt.K = k
-			} else if kMin < 2 || kMax < kMin {
-				return usagef("--k auto needs 2 <= --k-min <= --k-max (got %d and %d)", kMin, kMax)
+			k, err := parseK(kFlag, kMin, kMax)
+			if err != nil {
+				return err
 			}
+			opt.K = k
 			switch initFlag {
 			case "kmeans++", "k-means++":
 				opt.Init = kmeans.KMeansPlusPlus
@@ -125,25 +120,9 @@ The result is the same for the same seed, whatever the number of workers.`,
 			}
 			x := kmeans.Matrix{Rows: len(data) / cols, Cols: cols, Data: data}
 			start := time.Now()
-			var (
-				res    kmeans.Result
-				scores []kScore
-			)
-			if auto {
-				r, ss, err := kmeans.AutoK(x, kMin, kMax, opt)
-				if err != nil {
-					return err
-				}
-				res = r
-				for _, s := range ss {
-					scores = append(scores, kScore{K: s.K, Silhouette: s.Silhouette, Inertia: s.Inertia})
-				}
-			} else {
-				r, err := kmeans.Fit(x, opt)
-				if err != nil {
-					return err
-				}
-				res = r
+			res, scores, err := fitK(x, kMin, kMax, opt)
+			if err != nil {
+				return err
 			}
 			logDone("kmeans", x.Rows, res.K, 0, start)
 			out := kmeansJSON{K: res.K, Inertia: res.Inertia, Iterations: res.Iterations, Converged: res.Converged,
@@ -239,4 +218,38 @@ func writeKMeansText(w io.Writer, out *kmeansJSON) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// parseK reads --k: a positive number, or auto (0) to choose k from
+// kMin..kMax by silhouette.
+func parseK(kFlag string, kMin, kMax int) (int, error) {
+	if kFlag == "auto" {
+		if kMin < 2 || kMax < kMin {
+			return 0, usagef("--k auto needs 2 <= --k-min <= --k-max (got %d and %d)", kMin, kMax)
+		}
+		return 0, nil
+	}
+	k, err := strconv.Atoi(kFlag)
+	if err != nil || k < 1 {
+		return 0, usagef("--k: %q is not a positive number or auto", kFlag)
+	}
+	return k, nil
+}
+
+// fitK runs k-means with opt.K clusters, or, when opt.K is 0, every k from
+// kMin to kMax keeping the best silhouette, with the scores of each k.
+func fitK(x kmeans.Matrix, kMin, kMax int, opt kmeans.Options) (kmeans.Result, []kScore, error) {
+	if opt.K > 0 {
+		res, err := kmeans.Fit(x, opt)
+		return res, nil, err
+	}
+	res, ss, err := kmeans.AutoK(x, kMin, kMax, opt)
+	if err != nil {
+		return kmeans.Result{}, nil, err
+	}
+	scores := make([]kScore, len(ss))
+	for i, s := range ss {
+		scores[i] = kScore{K: s.K, Silhouette: s.Silhouette, Inertia: s.Inertia}
+	}
+	return res, scores, nil
 }

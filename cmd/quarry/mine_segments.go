@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,16 +67,11 @@ The same seed gives the same segments.`,
 			if err != nil {
 				return usagef("--scale: %v", err)
 			}
-			auto := kFlag == "auto"
-			if !auto {
-				k, err := strconv.Atoi(kFlag)
-				if err != nil || k < 1 {
-					return usagef("--k: %q is not a positive number or auto", kFlag)
-				}
-				opt.K = k
-			} else if kMax < 2 {
-				return usagef("--k-max must be at least 2")
+			k, err := parseK(kFlag, 2, kMax)
+			if err != nil {
+				return err
 			}
+			opt.K = k
 			p, err := loadPurchases(cmd.Context(), &in)
 			if err != nil {
 				return err
@@ -96,20 +90,8 @@ The same seed gives the same segments.`,
 			}
 			x := kmeans.Matrix{Rows: table.Len(), Cols: sc.Cols, Data: sc.Data}
 			opt.Init = kmeans.KMeansParallel
-			var (
-				res    kmeans.Result
-				scores []kScore
-			)
-			if auto {
-				r, ss, err := kmeans.AutoK(x, 2, kMax, opt)
-				if err != nil {
-					return err
-				}
-				res = r
-				for _, s := range ss {
-					scores = append(scores, kScore{K: s.K, Silhouette: s.Silhouette, Inertia: s.Inertia})
-				}
-			} else if res, err = kmeans.Fit(x, opt); err != nil {
+			res, scores, err := fitK(x, 2, kMax, opt)
+			if err != nil {
 				return err
 			}
 			logDone("segments", table.Len(), res.K, 0, start)
