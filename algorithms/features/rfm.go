@@ -105,14 +105,18 @@ func Compute(ps []Purchase, opt Options) (Table, error) {
 			now = p.Time + SecondsPerDay
 		}
 	}
-	// A total order on every field makes the sums independent of the
-	// input's order.
+	// A total order makes the sums independent of the input's order. The
+	// order index comes last: two numberings of the same orders (first
+	// appearance in a file, or (time, id) in a dataset partition) then add
+	// the same amounts in the same sequence, since purchases that tie on
+	// every other field have equal amounts.
 	sorted := slices.Clone(ps)
 	slices.SortFunc(sorted, comparePurchases)
 
 	k := opt.Categories
 	t := Table{Categories: k}
 	sales := make([]float64, k)
+	var saleOrders []uint32
 	for lo := 0; lo < len(sorted); {
 		hi := lo
 		for hi < len(sorted) && sorted[hi].Customer == sorted[lo].Customer {
@@ -120,11 +124,10 @@ func Compute(ps []Purchase, opt Options) (Table, error) {
 		}
 		var (
 			lastSale, lastAny int64 = math.MinInt64, math.MinInt64
-			orders            int
-			prevOrder         int64 = -1
 			net, gross        float64
 		)
 		clear(sales)
+		saleOrders = saleOrders[:0]
 		for _, p := range sorted[lo:hi] {
 			lastAny = max(lastAny, p.Time)
 			net += p.Amount
@@ -132,10 +135,7 @@ func Compute(ps []Purchase, opt Options) (Table, error) {
 				continue
 			}
 			lastSale = max(lastSale, p.Time)
-			if int64(p.Order) != prevOrder {
-				orders++
-				prevOrder = int64(p.Order)
-			}
+			saleOrders = append(saleOrders, p.Order)
 			gross += p.Amount
 			if p.Category >= 0 && k > 0 {
 				sales[p.Category] += p.Amount
@@ -147,7 +147,8 @@ func Compute(ps []Purchase, opt Options) (Table, error) {
 		}
 		t.Customers = append(t.Customers, sorted[lo].Customer)
 		t.Recency = append(t.Recency, float64(now-last)/SecondsPerDay)
-		t.Frequency = append(t.Frequency, float64(orders))
+		slices.Sort(saleOrders)
+		t.Frequency = append(t.Frequency, float64(len(slices.Compact(saleOrders))))
 		t.Monetary = append(t.Monetary, net)
 		for c := range sales {
 			share := 0.0
@@ -167,10 +168,10 @@ func Compute(ps []Purchase, opt Options) (Table, error) {
 func comparePurchases(a, b Purchase) int {
 	return cmp.Or(
 		cmp.Compare(a.Customer, b.Customer),
-		cmp.Compare(a.Order, b.Order),
 		cmp.Compare(a.Time, b.Time),
 		cmp.Compare(a.Amount, b.Amount),
 		cmp.Compare(a.Category, b.Category),
+		cmp.Compare(a.Order, b.Order),
 	)
 }
 
