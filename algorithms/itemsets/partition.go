@@ -103,7 +103,7 @@ func MinePartitioned(parts [][][]Item, opt Options) ([]Itemset, error) {
 		}
 	}
 	if opt.Kind != All {
-		out = selectKind(out, opt.Kind, opt.MaxSize)
+		out = SelectKind(out, opt.Kind, opt.MaxSize)
 	}
 	if opt.MaxPatterns > 0 && len(out) > opt.MaxPatterns {
 		return nil, fmt.Errorf("%w: more than %d at min count %d; raise the minimum support, bound the itemset size, or mine closed or maximal itemsets",
@@ -113,9 +113,14 @@ func MinePartitioned(parts [][][]Item, opt Options) ([]Itemset, error) {
 	return out, nil
 }
 
-// selectKind keeps the closed or maximal sets of the complete family sets
-// of frequent itemsets, then drops those above maxSize (if positive).
-func selectKind(sets []Itemset, kind Kind, maxSize int) []Itemset {
+// SelectKind keeps the closed (kind Closed) or maximal (any other kind)
+// sets of the complete family sets of frequent itemsets, in place, then
+// drops those above maxSize (if positive): X is closed when no X∪{i} in the family has X's
+// support, maximal when no X∪{i} is in it at all; one-item supersets
+// suffice since support is anti-monotone. It is how a partitioned run,
+// which can only count all frequent itemsets exactly, gets the closed or
+// maximal ones.
+func SelectKind(sets []Itemset, kind Kind, maxSize int) []Itemset {
 	index := make(map[string]int, len(sets))
 	var key []byte
 	for i, s := range sets {

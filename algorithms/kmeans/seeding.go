@@ -213,9 +213,10 @@ func candidatesMatrix(m Matrix, cs []Candidate) Matrix {
 	return m
 }
 
-// maxExtraRounds bounds the rounds run beyond Options.Rounds while fewer
-// than k candidates have been found.
-const maxExtraRounds = 64
+// MaxExtraRounds bounds the k-means|| rounds run beyond Options.Rounds
+// while fewer than k candidates have been found; a distributed seeding loop
+// must stop at the same round as Fit.
+const MaxExtraRounds = 64
 
 // seedParallel runs k-means|| over parts with up to workers goroutines.
 func seedParallel(parts []*SeedPart, bounds Bounds, o Options, seed uint64) (Matrix, error) {
@@ -235,7 +236,7 @@ func seedParallel(parts []*SeedPart, bounds Bounds, o Options, seed uint64) (Mat
 		forEach(len(parts), o.Workers, func(i int) { costs[i] = parts[i].Update(cands, bounds) })
 		return MergeCosts(costs...)
 	}
-	for round := 1; round <= o.Rounds+maxExtraRounds; round++ {
+	for round := 1; round <= o.Rounds+MaxExtraRounds; round++ {
 		if round > o.Rounds && cands.Rows >= o.K {
 			break
 		}
