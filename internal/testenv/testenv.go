@@ -6,9 +6,9 @@ package testenv
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"path/filepath"
 	"testing"
 )
 
