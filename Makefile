@@ -46,6 +46,10 @@ test: deps lint ## Install test dependencies, lint, run all tests (race detector
 fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; make fuzz FUZZTIME=5m for a long run).
 	@bash scripts/fuzz.sh $(FUZZTIME)
 
+.PHONY: proto
+proto: ## Regenerate the gRPC code from api/*.proto.
+	bash scripts/proto.sh
+
 .PHONY: bench
 bench: ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
 	$(GO) build -o $(BIN)/quarry-bench ./cmd/quarry-bench
