@@ -2,6 +2,7 @@ package itemsets
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -74,5 +75,16 @@ func TestMinePartitionedHonoursMaxPatterns(t *testing.T) {
 				t.Errorf("got %d itemsets, error %v; want ErrTooManyPatterns", len(got), err)
 			}
 		})
+	}
+}
+
+func TestSelectKindLeavesInputAlone(t *testing.T) {
+	sets := []Itemset{{[]Item{1}, 3}, {[]Item{1, 2}, 2}, {[]Item{2}, 2}}
+	before := fmt.Sprint(sets)
+	if got := SelectKind(sets, Maximal, 0); len(got) != 1 || fmt.Sprint(got[0]) != "{[1 2] 2}" {
+		t.Errorf("SelectKind(maximal) = %v; want [{[1 2] 2}]", got)
+	}
+	if after := fmt.Sprint(sets); after != before {
+		t.Errorf("input changed to %s; want %s", after, before)
 	}
 }

@@ -113,9 +113,9 @@ func MinePartitioned(parts [][][]Item, opt Options) ([]Itemset, error) {
 	return out, nil
 }
 
-// SelectKind keeps the closed (kind Closed) or maximal (any other kind)
-// sets of the complete family sets of frequent itemsets, in place, then
-// drops those above maxSize (if positive): X is closed when no X∪{i} in the family has X's
+// SelectKind returns the closed (kind Closed) or maximal (any other kind)
+// sets of the complete family sets of frequent itemsets, without those
+// above maxSize (if positive), in a new slice (sets is left as it is): X is closed when no X∪{i} in the family has X's
 // support, maximal when no X∪{i} is in it at all; one-item supersets
 // suffice since support is anti-monotone. It is how a partitioned run,
 // which can only count all frequent itemsets exactly, gets the closed or
@@ -142,7 +142,7 @@ func SelectKind(sets []Itemset, kind Kind, maxSize int) []Itemset {
 			}
 		}
 	}
-	out := sets[:0]
+	var out []Itemset
 	for i, s := range sets {
 		if !drop[i] && (maxSize == 0 || len(s.Items) <= maxSize) {
 			out = append(out, s)
