@@ -27,7 +27,7 @@ build: ## Build the quarry binary into bin/.
 	$(GO) build -o $(QUARRY) ./cmd/quarry
 
 .PHONY: run
-run: build ## Build, then mine the bundled Online Retail sample and print the top rules, patterns and segments.
+run: build ## Build, then mine the bundled samples (rules, sequences, segments) and import one as a dataset.
 	@bash scripts/demo.sh $(QUARRY) $(SAMPLE)
 
 .PHONY: lint

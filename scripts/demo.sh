@@ -30,4 +30,9 @@ echo "== Customer segments in $sample: k-means|| over log-scaled RFM features, k
   --output-format text --output - --log-level warn
 "$quarry" mine segments --input "$sample" --k auto --seed 1 --output "$out/segments.json" --log-level warn
 echo
-echo "All results are in $out/ (JSON Lines). Try: $quarry mine --help"
+echo "== The sample as a versioned, partitioned dataset (store: $out/store)"
+rm -rf "$out/store"
+"$quarry" dataset import "$sample" --name retail --partitions 4 --store "$out/store" --log-level warn
+"$quarry" dataset describe retail --store "$out/store" | sed -n '1,12p'
+echo
+echo "All results are in $out/ (JSON Lines). Try: $quarry mine --help, $quarry dataset --help"
