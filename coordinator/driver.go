@@ -1,0 +1,219 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/quarrydata/quarry/coordinator/scheduler"
+	"github.com/quarrydata/quarry/jobs"
+	"github.com/quarrydata/quarry/storage/dataset"
+	"github.com/quarrydata/quarry/storage/objstore"
+)
+
+// Driver is the job layer on the leader: it turns a submitted jobs.Spec
+// into the FSM's first stage, and whenever every task of a job's stages has
+// an accepted completion it asks jobs.Next for the following stage, appends
+// it, or finishes the job. It reads the accepted jobs.TaskResult of each
+// task from the task's result, which the worker reports as the TaskResult's
+// JSON (see WorkerServer.ReportAttempt). Every decision it commits goes
+// through raft, so a new leader's driver resumes where the old one stopped.
+type Driver struct {
+	store    *Store
+	bucket   objstore.Bucket
+	log      *slog.Logger
+	interval time.Duration
+	now      func() time.Time
+}
+
+// NewDriver returns the driver of store's jobs over bucket. It polls the
+// FSM every interval (20 ms when not positive) while store leads.
+func NewDriver(store *Store, bucket objstore.Bucket, interval time.Duration) *Driver {
+	if interval <= 0 {
+		interval = 20 * time.Millisecond
+	}
+	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now}
+}
+
+// Submit validates a job spec (JSON), pins its dataset version, plans its
+// first stage and commits the job. It fails with ErrNotLeader on a
+// follower, and with the jobs or dataset error when the spec does not fit.
+func (d *Driver) Submit(ctx context.Context, id string, specJSON []byte, priority int) error {
+	if err := jobs.ValidateID(id); err != nil {
+		return fmt.Errorf("submit job: %w", err)
+	}
+	spec, err := jobs.ParseSpec(specJSON)
+	if err != nil {
+		return fmt.Errorf("submit job %s: %w", id, err)
+	}
+	m, err := dataset.LoadManifest(ctx, d.bucket, spec.Dataset, spec.Version)
+	if err != nil {
+		return fmt.Errorf("submit job %s: %w", id, err)
+	}
+	spec.Version = m.Version
+	first, err := jobs.Plan(jobs.Job{ID: id, Spec: spec}, m)
+	if err != nil {
+		return fmt.Errorf("submit job %s: %w", id, err)
+	}
+	pinned, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("submit job %s: %w", id, err)
+	}
+	cmd := SubmitJob{ID: id, JobType: string(spec.Type), Spec: pinned, Priority: priority, Time: d.now()}
+	if first != nil {
+		st, err := stageSpec(first)
+		if err != nil {
+			return fmt.Errorf("submit job %s: %w", id, err)
+		}
+		cmd.Stages = []StageSpec{st}
+	}
+	if err := d.store.Apply(cmd); err != nil {
+		return fmt.Errorf("submit job %s: %w", id, err)
+	}
+	return nil
+}
+
+// stageSpec encodes a planned stage for the FSM: one TaskSpec JSON payload
+// per task.
+func stageSpec(s *jobs.Stage) (StageSpec, error) {
+	out := StageSpec{Name: s.Name, Tasks: len(s.Tasks), Payloads: make([][]byte, len(s.Tasks))}
+	for i := range s.Tasks {
+		b, err := json.Marshal(s.Tasks[i])
+		if err != nil {
+			return StageSpec{}, fmt.Errorf("stage %s task %d: %w", s.Name, i, err)
+		}
+		out.Payloads[i] = b
+	}
+	return out, nil
+}
+
+// ResultKey returns the key of a succeeded job's result manifest: the
+// result of its last stage's single task. ok is false while the job has not
+// succeeded.
+func ResultKey(j *Job) (key string, ok bool) {
+	if j.State != scheduler.JobSucceeded || len(j.Stages) == 0 {
+		return "", false
+	}
+	last := j.Stages[len(j.Stages)-1]
+	if len(last.Tasks) != 1 {
+		return "", false
+	}
+	var r jobs.TaskResult
+	if err := json.Unmarshal([]byte(last.Tasks[0].Result), &r); err != nil {
+		return "", false
+	}
+	return r.Key, true
+}
+
+// Run drives jobs until ctx ends: while the store leads, every interval it
+// advances each running job whose stages are all done.
+func (d *Driver) Run(ctx context.Context) {
+	t := time.NewTicker(d.interval)
+	defer t.Stop()
+	for {
+		if d.store.IsLeader() {
+			d.Step(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Step advances every job ready for its next stage once.
+func (d *Driver) Step(ctx context.Context) {
+	for _, j := range d.store.FSM().Jobs() {
+		if j.State != scheduler.JobRunning || !allDone(j) {
+			continue
+		}
+		if err := d.advance(ctx, j); err != nil {
+			if errors.Is(err, ErrNotLeader) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			d.log.Warn("advance job", "job", j.ID, "err", err)
+		}
+	}
+}
+
+// allDone reports whether j has stages and every task of them is done.
+func allDone(j *Job) bool {
+	if len(j.Stages) == 0 {
+		return false
+	}
+	for _, st := range j.Stages {
+		for _, t := range st.Tasks {
+			if !t.Done {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// advance plans the stage after j's completed ones and commits it, or
+// finishes the job. Errors of the store or of reading the dataset manifest
+// are returned for a retry; a plan that fails fails the job.
+func (d *Driver) advance(ctx context.Context, j *Job) error {
+	var spec jobs.Spec
+	if err := json.Unmarshal(j.Spec, &spec); err != nil {
+		return d.fail(j.ID, fmt.Errorf("decode spec: %w", err))
+	}
+	m, err := dataset.LoadManifest(ctx, d.bucket, spec.Dataset, spec.Version)
+	if err != nil {
+		return err
+	}
+	st, err := jobState(j, spec, m)
+	if err != nil {
+		return d.fail(j.ID, err)
+	}
+	next, err := jobs.Next(st)
+	if err != nil {
+		return d.fail(j.ID, err)
+	}
+	if next == nil {
+		if err := d.store.Apply(FinishJob{JobID: j.ID, State: scheduler.JobSucceeded, Time: d.now()}); err != nil {
+			return err
+		}
+		if _, err := jobs.GC(ctx, d.bucket, j.ID, nil); err != nil {
+			d.log.Warn("collect job partials", "job", j.ID, "err", err)
+		}
+		return nil
+	}
+	ss, err := stageSpec(next)
+	if err != nil {
+		return d.fail(j.ID, err)
+	}
+	return d.store.Apply(AppendStage{JobID: j.ID, Stage: ss, Time: d.now()})
+}
+
+// jobState rebuilds what jobs.Next plans from: every stage's task specs
+// (the payloads) and accepted results (the winners' reported TaskResults).
+func jobState(j *Job, spec jobs.Spec, m *dataset.Manifest) (jobs.State, error) {
+	st := jobs.State{Job: jobs.Job{ID: j.ID, Spec: spec}, Manifest: m}
+	for _, s := range j.Stages {
+		c := jobs.Completed{Stage: jobs.Stage{Name: s.Name, Tasks: make([]jobs.TaskSpec, len(s.Tasks))}, Results: make([]jobs.TaskResult, len(s.Tasks))}
+		for i, t := range s.Tasks {
+			if err := json.Unmarshal(t.Payload, &c.Stage.Tasks[i]); err != nil {
+				return jobs.State{}, fmt.Errorf("stage %s task %d: decode payload: %w", s.Name, i, err)
+			}
+			if err := json.Unmarshal([]byte(t.Result), &c.Results[i]); err != nil {
+				return jobs.State{}, fmt.Errorf("stage %s task %d: decode result: %w", s.Name, i, err)
+			}
+		}
+		st.Stages = append(st.Stages, c)
+	}
+	return st, nil
+}
+
+// fail finishes job id as failed with err as the reason.
+func (d *Driver) fail(id string, err error) error {
+	if e := d.store.Apply(FinishJob{JobID: id, State: scheduler.JobFailed, Reason: err.Error(), Time: d.now()}); e != nil {
+		return fmt.Errorf("fail job %s (%v): %w", id, err, e)
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
+	"github.com/quarrydata/quarry/storage/objstore"
+	"github.com/quarrydata/quarry/worker/registry"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+)
+
+// Config configures a worker.
+type Config struct {
+	// ID names the worker in the cluster (required).
+	ID string
+	// Slots is how many attempts run at once (default 1).
+	Slots int
+	// Bucket is the object store tasks read and write (required).
+	Bucket objstore.Bucket
+	// Etcd and Prefix locate the registry (required).
+	Etcd   *clientv3.Client
+	Prefix string
+	// LeaseTTL is the registration's lease (default 5 s).
+	LeaseTTL time.Duration
+	// LeaderAddr is the coordinator's gRPC address; empty follows the
+	// leader published in the registry.
+	LeaderAddr string
+	// Backoff is the first delay before reconnecting (default 50 ms); it
+	// doubles up to 2 s while connections fail.
+	Backoff time.Duration
+	// DialOptions are the gRPC dial options (default: insecure transport
+	// and a keepalive ping every 10 s, so a dead leader's stream ends and
+	// the worker reconnects; the server must allow it, see
+	// coordinator.ServerOptions).
+	DialOptions []grpc.DialOption
+	// Logger logs connection changes and task failures (default: none).
+	Logger *slog.Logger
+	// Version is the build version published in the registry.
+	Version string
+}
+
+// ErrConfig is wrapped by the errors of an invalid Config.
+var ErrConfig = errors.New("invalid worker config")
+
+func (c *Config) withDefaults() error {
+	switch {
+	case c.ID == "":
+		return fmt.Errorf("%w: no id", ErrConfig)
+	case c.Bucket == nil:
+		return fmt.Errorf("%w: no bucket", ErrConfig)
+	case c.Etcd == nil:
+		return fmt.Errorf("%w: no etcd client", ErrConfig)
+	}
+	if c.Slots < 1 {
+		c.Slots = 1
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 5 * time.Second
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 50 * time.Millisecond
+	}
+	if c.DialOptions == nil {
+		c.DialOptions = []grpc.DialOption{
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// maxBackoff caps the reconnection delay.
+const maxBackoff = 2 * time.Second
+
+// Worker is a running worker: registered in etcd, pulling assignments from
+// the leader and running them with jobs.RunTask.
+type Worker struct {
+	cfg Config
+	log *slog.Logger
+	reg *registry.Registration
+
+	stopPull  context.CancelFunc // ends the pull loop
+	stopTasks context.CancelFunc // cancels the running tasks
+	taskCtx   context.Context
+	loop      sync.WaitGroup
+	tasks     sync.WaitGroup
+	sem       chan struct{}
+
+	mu      sync.Mutex
+	leader  string
+	client  quarryv1.WorkerServiceClient
+	conns   map[string]*grpc.ClientConn
+	running map[uint64]context.CancelFunc
+	closed  bool
+}
+
+// Run starts a worker and runs it until ctx ends, then drains it: running
+// tasks finish and report, and the registration is closed.
+func Run(ctx context.Context, cfg Config) error {
+	w, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return w.Drain(context.WithoutCancel(ctx))
+}
+
+// Start registers the worker with a lease and starts its task loop. ctx
+// bounds the registration only; stop the worker with Drain or Stop.
+func Start(ctx context.Context, cfg Config) (*Worker, error) {
+	if err := cfg.withDefaults(); err != nil {
+		return nil, err
+	}
+	info := registry.WorkerInfo{ID: cfg.ID, Slots: cfg.Slots, FreeSlots: cfg.Slots, Version: cfg.Version, StartedAt: time.Now()}
+	reg, err := registry.Register(ctx, cfg.Etcd, cfg.Prefix, info, cfg.LeaseTTL)
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "worker", "worker", cfg.ID),
+		reg:     reg,
+		sem:     make(chan struct{}, cfg.Slots),
+		leader:  cfg.LeaderAddr,
+		conns:   map[string]*grpc.ClientConn{},
+		running: map[uint64]context.CancelFunc{},
+	}
+	pullCtx, stopPull := context.WithCancel(context.Background())
+	w.stopPull = stopPull
+	w.taskCtx, w.stopTasks = context.WithCancel(context.Background())
+	if cfg.LeaderAddr == "" {
+		w.loop.Go(func() { w.followLeader(pullCtx) })
+	}
+	w.loop.Go(func() { w.pullLoop(pullCtx) })
+	return w, nil
+}
+
+// ID returns the worker's id.
+func (w *Worker) ID() string { return w.cfg.ID }
+
+// Running returns how many attempts the worker is running.
+func (w *Worker) Running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.running)
+}
+
+// Drain marks the worker draining, stops taking assignments, waits for the
+// running tasks to finish and report (or for ctx to end, which cancels
+// them), then closes the registration and the connections.
+func (w *Worker) Drain(ctx context.Context) error {
+	info := w.reg.Info()
+	info.Draining = true
+	if err := w.reg.Update(ctx, info); err != nil {
+		w.log.Warn("publish draining", "err", err)
+	}
+	w.stopPull()
+	w.loop.Wait()
+	done := make(chan struct{})
+	go func() {
+		w.tasks.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		w.stopTasks()
+		<-done
+	}
+	return w.close(ctx)
+}
+
+// Stop stops the worker at once, as a crash would but leaving etcd
+// cleanly: running tasks are cancelled without reporting and the
+// registration is revoked, so the leader reassigns them.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.stopTasks()
+	w.stopPull()
+	w.loop.Wait()
+	w.tasks.Wait()
+	return w.close(ctx)
+}
+
+func (w *Worker) close(ctx context.Context) error {
+	w.stopTasks()
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	conns := w.conns
+	w.conns = nil
+	w.mu.Unlock()
+	err := w.reg.Close(ctx)
+	for _, c := range conns {
+		c.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", w.cfg.ID, err)
+	}
+	return nil
+}
+
+// followLeader keeps the leader's gRPC address from the registry.
+func (w *Worker) followLeader(ctx context.Context) {
+	for info := range registry.WatchLeader(ctx, w.cfg.Etcd, w.cfg.Prefix) {
+		w.mu.Lock()
+		w.leader = info.GRPCAddr
+		w.mu.Unlock()
+	}
+}
+
+// pullLoop connects to the leader, follows its assignment stream and
+// reconnects with back-off whenever the stream ends, until ctx ends.
+func (w *Worker) pullLoop(ctx context.Context) {
+	backoff := w.cfg.Backoff
+	for ctx.Err() == nil {
+		client, err := w.connect()
+		if err == nil {
+			var got bool
+			got, err = w.pull(ctx, client)
+			if got {
+				backoff = w.cfg.Backoff
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		w.log.Debug("task stream ended; reconnecting", "err", err, "after", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// connect returns a client of the current leader, reusing its connection.
+func (w *Worker) connect() (quarryv1.WorkerServiceClient, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.leader == "" {
+		return nil, errors.New("no leader known")
+	}
+	if w.closed {
+		return nil, errors.New("worker closed")
+	}
+	conn, ok := w.conns[w.leader]
+	if !ok {
+		var err error
+		conn, err = grpc.NewClient(w.leader, w.cfg.DialOptions...)
+		if err != nil {
+			return nil, fmt.Errorf("dial leader %s: %w", w.leader, err)
+		}
+		w.conns[w.leader] = conn
+	}
+	w.client = quarryv1.NewWorkerServiceClient(conn)
+	return w.client, nil
+}
+
+// pull follows one assignment stream until it ends; got reports whether it
+// delivered anything.
+func (w *Worker) pull(ctx context.Context, client quarryv1.WorkerServiceClient) (got bool, err error) {
+	stream, err := client.PullTasks(ctx, &quarryv1.PullRequest{WorkerId: w.cfg.ID, FreeSlots: uint32(w.cfg.Slots), Version: w.cfg.Version})
+	if err != nil {
+		return false, err
+	}
+	for {
+		a, err := stream.Recv()
+		if err != nil {
+			return got, err
+		}
+		got = true
+		switch a.GetAction() {
+		case quarryv1.Action_ACTION_RUN:
+			w.start(a)
+		case quarryv1.Action_ACTION_CANCEL:
+			w.cancel(a.GetAttemptId())
+		}
+	}
+}
