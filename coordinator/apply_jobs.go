@@ -34,9 +34,13 @@ func (s *State) applySubmitJob(c *SubmitJob) error {
 	return nil
 }
 
+// maxStageTasks bounds the tasks of one stage, so that a command cannot make
+// every replica allocate without bound (or panic) in Apply.
+const maxStageTasks = 1 << 20
+
 // addStage validates spec and appends it to j.
 func (j *Job) addStage(spec StageSpec) error {
-	if spec.Name == "" || spec.Tasks < 0 || (len(spec.Payloads) != 0 && len(spec.Payloads) != spec.Tasks) {
+	if spec.Name == "" || spec.Tasks < 0 || spec.Tasks > maxStageTasks || (len(spec.Payloads) != 0 && len(spec.Payloads) != spec.Tasks) {
 		return fmt.Errorf("stage %q with %d tasks and %d payloads: %w", spec.Name, spec.Tasks, len(spec.Payloads), ErrInvalidCommand)
 	}
 	for _, st := range j.Stages {

@@ -56,6 +56,12 @@ func TestFSMCommands(t *testing.T) {
 			{SubmitJob{ID: "c", Stages: []StageSpec{{Name: "s", Tasks: 1}, {Name: "s", Tasks: 1}}}, ErrStageExists},
 			{AppendStage{JobID: "nope", Stage: StageSpec{Name: "s"}}, ErrUnknownJob},
 		}},
+		{"stage too large", []step{ // used to panic in make on every replica
+			{SubmitJob{ID: "a", Stages: []StageSpec{{Name: "s", Tasks: 1 << 62}}}, ErrInvalidCommand},
+			{SubmitJob{ID: "b", Stages: []StageSpec{{Name: "s", Tasks: maxStageTasks + 1}}}, ErrInvalidCommand},
+			{SubmitJob{ID: "c"}, nil},
+			{AppendStage{JobID: "c", Stage: StageSpec{Name: "s", Tasks: 1 << 62}}, ErrInvalidCommand},
+		}},
 		{"job life cycle", []step{
 			{SubmitJob{ID: "j", Time: t0}, nil},
 			{FinishJob{JobID: "j", State: scheduler.JobRunning}, ErrUnknownJobState},

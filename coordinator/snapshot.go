@@ -16,6 +16,11 @@ const snapshotVersion = 1
 // does not read.
 var ErrSnapshotVersion = errors.New("unsupported snapshot version")
 
+// ErrCorruptSnapshot means a snapshot decoded but does not describe a state
+// (a null job, stage, task or attempt, a job filed under another id, an
+// attempt id used twice).
+var ErrCorruptSnapshot = errors.New("corrupt snapshot")
+
 // snapshotFile is what a snapshot holds: a version, then the state.
 type snapshotFile struct {
 	Version int    `json:"version"`
@@ -56,8 +61,39 @@ func readSnapshot(r io.Reader) (*State, error) {
 	if s.Models == nil {
 		s.Models = map[string]Model{}
 	}
+	if err := checkSnapshot(s); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
 	s.reindex()
 	return s, nil
+}
+
+// checkSnapshot refuses what reindex could not index: null entries, a job
+// under a key other than its id, an attempt id seen twice.
+func checkSnapshot(s *State) error {
+	seen := map[uint64]bool{}
+	for id, j := range s.Jobs {
+		if j == nil || j.ID != id {
+			return fmt.Errorf("job %q: %w", id, ErrCorruptSnapshot)
+		}
+		for si, st := range j.Stages {
+			if st == nil {
+				return fmt.Errorf("job %s stage %d: %w", id, si, ErrCorruptSnapshot)
+			}
+			for ti, t := range st.Tasks {
+				if t == nil {
+					return fmt.Errorf("job %s stage %d task %d: %w", id, si, ti, ErrCorruptSnapshot)
+				}
+				for ai, a := range t.Attempts {
+					if a == nil || seen[a.ID] {
+						return fmt.Errorf("job %s stage %d task %d attempt %d: %w", id, si, ti, ai, ErrCorruptSnapshot)
+					}
+					seen[a.ID] = true
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // fsmSnapshot is a serialised state waiting to be persisted.

@@ -151,6 +151,13 @@ func TestRestoreRefusesOtherVersions(t *testing.T) {
 	}{
 		{"future version", `{"version":2,"state":{}}`, ErrSnapshotVersion},
 		{"no version", `{"state":{}}`, ErrSnapshotVersion},
+		// These used to panic in reindex.
+		{"null job", `{"version":1,"state":{"jobs":{"j":null}}}`, ErrCorruptSnapshot},
+		{"job under another key", `{"version":1,"state":{"jobs":{"j":{"id":"k"}}}}`, ErrCorruptSnapshot},
+		{"null stage", `{"version":1,"state":{"jobs":{"j":{"id":"j","stages":[null]}}}}`, ErrCorruptSnapshot},
+		{"null task", `{"version":1,"state":{"jobs":{"j":{"id":"j","stages":[{"name":"s","tasks":[null]}]}}}}`, ErrCorruptSnapshot},
+		{"null attempt", `{"version":1,"state":{"jobs":{"j":{"id":"j","stages":[{"name":"s","tasks":[{"attempts":[null]}]}]}}}}`, ErrCorruptSnapshot},
+		{"attempt id twice", `{"version":1,"state":{"jobs":{"j":{"id":"j","stages":[{"name":"s","tasks":[{"attempts":[{"id":3}]},{"attempts":[{"id":3}]}]}]}}}}`, ErrCorruptSnapshot},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

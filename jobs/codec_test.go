@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -77,12 +79,25 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encodeItemLists([][]uint32{{1, 2}}))
 	f.Add(encodePatterns([][][]uint32{{{1}, {2, 3}}}))
 	f.Add(encodeFeatureRows(&featureRows{IDs: []int64{0}, Customers: []string{"a"}, Cols: 1, Raw: []float64{1}}, kindFeatures))
+	f.Add(encodeCounted([][][]uint32{{{1, 2}}, {{3}}}, []int{4, 5}, false))
+	f.Add(encodeCounted([][][]uint32{{{1}, {2, 3}}}, []int{4}, true))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		decodeItemLists(b)
-		decodeCounts(b)
-		decodePatterns(b)
-		decodeStrings(b)
-		decodeFeatureRows(b)
-		decodeAssigned(b)
+		// Decode the input as is, then with its checksum fixed so that the
+		// mutations reach the payload decoders.
+		for range 2 {
+			decodeItemLists(b)
+			decodeCounts(b)
+			decodePatterns(b)
+			decodeStrings(b)
+			decodeFeatureRows(b)
+			decodeAssigned(b)
+			decodeCounted(b, false)
+			decodeCounted(b, true)
+			if len(b) < 10 {
+				return
+			}
+			b = append([]byte(nil), b...)
+			binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
+		}
 	})
 }

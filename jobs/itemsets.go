@@ -248,10 +248,17 @@ func runItemsetsFinish(ctx context.Context, b objstore.Bucket, d *dataset.Datase
 	}
 	if raw != nil {
 		for i := range out {
-			out[i].Items = translate(out[i].Items, raw)
+			if out[i].Items, err = translate(out[i].Items, raw); err != nil {
+				return err
+			}
 		}
 		for i := range rs {
-			rs[i].Antecedent, rs[i].Consequent = translate(rs[i].Antecedent, raw), translate(rs[i].Consequent, raw)
+			if rs[i].Antecedent, err = translate(rs[i].Antecedent, raw); err != nil {
+				return err
+			}
+			if rs[i].Consequent, err = translate(rs[i].Consequent, raw); err != nil {
+				return err
+			}
 		}
 	}
 	w := newResultWriter(b, t, p.N, p.MinCount, res)

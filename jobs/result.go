@@ -148,14 +148,19 @@ func outputNames(ctx context.Context, d *dataset.Dataset) (format.ItemNames, []u
 	return format.NumericItems{}, raw, nil
 }
 
-// translate maps item ids through raw in place (nil raw: identity).
-func translate(items []uint32, raw []uint32) []uint32 {
+// translate maps item ids through raw into a new slice (nil raw:
+// identity). An id beyond the dictionary can only come from a corrupt
+// partial and fails with ErrCorrupt.
+func translate(items []uint32, raw []uint32) ([]uint32, error) {
 	if raw == nil {
-		return items
+		return items, nil
 	}
 	out := make([]uint32, len(items))
 	for i, it := range items {
+		if int64(it) >= int64(len(raw)) {
+			return nil, fmt.Errorf("%w: item id %d beyond the %d items of the dictionary", ErrCorrupt, it, len(raw))
+		}
 		out[i] = raw[it]
 	}
-	return out
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,5 +192,51 @@ func TestCorruptPartialFails(t *testing.T) {
 	_, err = runStage(ctx, store, s, LocalOptions{Workers: 1})
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), results[0].Key) {
 		t.Errorf("got %v; want ErrCorrupt naming %s", err, results[0].Key)
+	}
+}
+
+// TestFinishRefusesUnknownItems: a candidate list that decodes (valid
+// envelope and checksum) but names an item beyond the dataset's dictionary
+// made the finish task panic translating it back to raw ids; it must fail
+// with ErrCorrupt.
+func TestFinishRefusesUnknownItems(t *testing.T) {
+	store := newStore(t)
+	m := importInput(t, store, "r", input{path: testdataInput("retail-sample.dat", format.FormatFIMI, format.Columns{})(t).path, ff: format.FormatFIMI}, 2)
+	ctx := context.Background()
+	spec := Spec{Type: TypeItemsets, Dataset: "r", Version: m.Version, Itemsets: &ItemsetsSpec{MinSupport: 0.02}}
+	st := State{Job: Job{ID: "unknown-items", Spec: spec}, Manifest: m}
+	for {
+		s, err := Next(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			t.Fatal("job finished without a finish task")
+		}
+		if s.Name == "finish" {
+			key := s.Tasks[0].Inputs[0]
+			if st.stage("candidates") == nil {
+				t.Fatalf("phase one was one task; want candidates and count stages")
+			}
+			sets, err := readInput(ctx, store, key, decodeItemLists)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range sets { // every candidate gets an unknown last item
+				sets[i] = append(slices.Clone(sets[i][:len(sets[i])-1]), 1<<30)
+			}
+			if err := store.Publish(ctx, key, bytes.NewReader(encodeItemLists(sets))); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := runStage(ctx, store, s, LocalOptions{Workers: 1}); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("got %v; want ErrCorrupt", err)
+			}
+			return
+		}
+		results, err := runStage(ctx, store, s, LocalOptions{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Stages = append(st.Stages, Completed{Stage: *s, Results: results})
 	}
 }

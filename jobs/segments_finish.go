@@ -77,7 +77,7 @@ func runSegFinish(ctx context.Context, b objstore.Bucket, d *dataset.Dataset, t 
 		return fmt.Errorf("task %s/%d: %w: no fit", t.Stage, t.Index, ErrPlan)
 	}
 	fit := sp.Fit
-	all, err := gatherAssigned(ctx, b, t.Inputs)
+	all, err := gatherAssigned(ctx, b, t.Inputs, fit.K)
 	if err != nil {
 		return err
 	}

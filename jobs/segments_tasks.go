@@ -279,8 +279,9 @@ func runSegAssign(ctx context.Context, b objstore.Bucket, t *TaskSpec, res *Task
 	return writePartial(ctx, b, t, encodeFeatureRows(f, kindAssign), res)
 }
 
-// gatherAssigned reads every bucket's labelled rows into global row order.
-func gatherAssigned(ctx context.Context, b objstore.Bucket, keys []string) (*featureRows, error) {
+// gatherAssigned reads every bucket's labelled rows, each labelled in
+// [0, segments), into global row order.
+func gatherAssigned(ctx context.Context, b objstore.Bucket, keys []string, segments int) (*featureRows, error) {
 	var parts []*featureRows
 	n, cols := 0, 0
 	for _, k := range keys {
@@ -301,6 +302,9 @@ func gatherAssigned(ctx context.Context, b objstore.Bucket, keys []string) (*fea
 		for i, id := range f.IDs {
 			if id < 0 || id >= int64(n) || seen[id] {
 				return nil, fmt.Errorf("%s: %w: row id %d repeated or outside [0, %d)", keys[pi], ErrCorrupt, id, n)
+			}
+			if l := f.Labels[i]; l < 0 || int(l) >= segments {
+				return nil, fmt.Errorf("%s: %w: row id %d labelled %d, outside [0, %d)", keys[pi], ErrCorrupt, id, l, segments)
 			}
 			seen[id] = true
 			all.IDs[id], all.Customers[id], all.Labels[id] = id, f.Customers[i], f.Labels[i]

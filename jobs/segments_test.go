@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/quarrydata/quarry/algorithms/features"
@@ -144,4 +146,47 @@ func sameBits(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// TestSegmentsFinishRefusesBadLabels: an assign partial that decodes (a
+// valid envelope and checksum) but labels a row outside [0, k) made the
+// finish task panic indexing its per-segment sums; it must fail with
+// ErrCorrupt naming the object.
+func TestSegmentsFinishRefusesBadLabels(t *testing.T) {
+	in := testdataInput("groceries-sample.csv.gz", format.FormatCSV, groceryCols)(t)
+	store := newStore(t)
+	m := importInput(t, store, "d", in, 2)
+	ctx := context.Background()
+	spec := Spec{Type: TypeSegments, Dataset: "d", Version: m.Version, Segments: &SegmentsSpec{K: 3, MaxIter: 2}}
+	st := State{Job: Job{ID: "bad-labels", Spec: spec}, Manifest: m}
+	for {
+		s, err := Next(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			t.Fatal("job finished without a finish task")
+		}
+		if len(s.Tasks) == 1 && s.Tasks[0].Op == OpSegFinish {
+			key := s.Tasks[0].Inputs[0]
+			f, err := readInput(ctx, store, key, decodeAssigned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Labels[0] = 3
+			if err := store.Publish(ctx, key, bytes.NewReader(encodeFeatureRows(f, kindAssign))); err != nil {
+				t.Fatal(err)
+			}
+			_, err = runStage(ctx, store, s, LocalOptions{Workers: 1})
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
+				t.Fatalf("got %v; want ErrCorrupt naming %s", err, key)
+			}
+			return
+		}
+		results, err := runStage(ctx, store, s, LocalOptions{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Stages = append(st.Stages, Completed{Stage: *s, Results: results})
+	}
 }

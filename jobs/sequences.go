@@ -155,7 +155,9 @@ func runSequencesFinish(ctx context.Context, b objstore.Bucket, d *dataset.Datas
 		for i := range out {
 			els := make([][]uint32, len(out[i].Elements))
 			for j, e := range out[i].Elements {
-				els[j] = translate(e, raw)
+				if els[j], err = translate(e, raw); err != nil {
+					return err
+				}
 			}
 			out[i].Elements = els
 		}

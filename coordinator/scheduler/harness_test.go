@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +127,110 @@ func assigned(d scheduler.Decision) []uint64 {
 		}
 	}
 	return ids
+}
+
+// TestRandomPlansKeepPolicy drives the harness with random workers, jobs,
+// completions, failures, cancellations and clock moves, and checks after
+// every plan that the FSM accepted all of it (slots, fencing, stages), that
+// it holds at most MaxActions actions, that no more than MaxRunningJobs
+// run, that admission followed priority then FIFO, and that no task has
+// more than an attempt and one speculative copy running.
+func TestRandomPlansKeepPolicy(t *testing.T) {
+	for seed := range uint64(150) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		h := newHarness(t)
+		h.cfg.MaxActions = 1 + r.IntN(6)
+		h.cfg.MaxRunningJobs = 1 + r.IntN(3)
+		h.cfg.MaxAttempts = 1 + r.IntN(3)
+		h.cfg.MaxLost = 1 + r.IntN(4)
+		if r.IntN(2) == 0 {
+			h.cfg.SpeculationMultiplier, h.cfg.SpeculationMinRuntime = 1.5, time.Second
+		}
+		jobs := 0
+		running := func(f func(tk *coordinator.Task, a *coordinator.Attempt)) {
+			for _, j := range h.fsm.Jobs() {
+				for _, st := range j.Stages {
+					for _, tk := range st.Tasks {
+						for _, a := range tk.Attempts {
+							if a.State == scheduler.AttemptRunning {
+								f(tk, a)
+							}
+						}
+					}
+				}
+			}
+		}
+		for step := range 150 {
+			switch r.IntN(8) {
+			case 0:
+				h.worker(fmt.Sprintf("w%d", r.IntN(4)), r.IntN(3))
+			case 1:
+				var tasks []int
+				for k := r.IntN(3); k >= 0; k-- {
+					tasks = append(tasks, r.IntN(4))
+				}
+				h.submit(fmt.Sprintf("j%d", jobs), r.IntN(3), tasks...)
+				jobs++
+			case 2:
+				h.fsm.ApplyCommand(coordinator.RemoveWorker{ID: fmt.Sprintf("w%d", r.IntN(4)), Time: h.now})
+			case 3, 4:
+				running(func(_ *coordinator.Task, a *coordinator.Attempt) {
+					switch r.IntN(3) { // a copy may have been superseded meanwhile
+					case 0:
+						h.fsm.ApplyCommand(coordinator.CompleteAttempt{ID: a.ID, Result: "r", Time: h.now})
+					case 1:
+						h.fsm.ApplyCommand(coordinator.FailAttempt{ID: a.ID, Reason: "boom", Counted: true, Time: h.now})
+					}
+				})
+			case 5:
+				if jobs > 0 {
+					h.fsm.ApplyCommand(coordinator.CancelJob{JobID: fmt.Sprintf("j%d", r.IntN(jobs)), Time: h.now})
+				}
+			case 6:
+				h.advance(time.Duration(r.IntN(100)) * time.Second)
+			case 7:
+				for _, j := range h.fsm.Jobs() {
+					done := j.State == scheduler.JobRunning
+					for _, p := range j.Progress() {
+						done = done && p.Done == p.Total
+					}
+					if done {
+						h.apply(coordinator.FinishJob{JobID: j.ID, State: scheduler.JobSucceeded, Time: h.now})
+					}
+				}
+			}
+			d := h.step()
+			if len(d.Actions) > h.cfg.MaxActions {
+				t.Fatalf("seed %d step %d: got %d actions; want at most %d: %s", seed, step, len(d.Actions), h.cfg.MaxActions, kinds(d))
+			}
+			all := h.fsm.Jobs()
+			for _, a := range d.Actions {
+				if a.Kind != scheduler.ActStartJob {
+					continue
+				}
+				s := h.job(a.JobID)
+				for _, j := range all {
+					if j.State == scheduler.JobQueued && (j.Priority > s.Priority || j.Priority == s.Priority && j.Seq < s.Seq) {
+						t.Fatalf("seed %d step %d: got %s (priority %d) started; want %s (priority %d) first", seed, step, s.ID, s.Priority, j.ID, j.Priority)
+					}
+				}
+			}
+			n := 0
+			for _, j := range all {
+				if j.State == scheduler.JobRunning {
+					n++
+				}
+			}
+			if n > h.cfg.MaxRunningJobs {
+				t.Fatalf("seed %d step %d: got %d jobs running; want at most %d", seed, step, n, h.cfg.MaxRunningJobs)
+			}
+			live := map[*coordinator.Task]int{}
+			running(func(tk *coordinator.Task, _ *coordinator.Attempt) { live[tk]++ })
+			for _, v := range live {
+				if v > 2 {
+					t.Fatalf("seed %d step %d: got %d attempts of a task running; want at most 2", seed, step, v)
+				}
+			}
+		}
+	}
 }

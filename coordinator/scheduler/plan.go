@@ -231,6 +231,9 @@ func (p *planner) assignTask(j *Job, si, ti int) (leave bool) {
 		}
 	}
 	if failures >= p.cfg.MaxAttempts || lost >= p.cfg.MaxLost {
+		if p.full() {
+			return true
+		}
 		verb, n := "failed", failures
 		if failures < p.cfg.MaxAttempts {
 			verb, n = "was lost", lost
@@ -275,7 +278,8 @@ func (p *planner) reasonOf(a *lastEnd) string {
 	return a.reason
 }
 
-// failJob fails j now and cancels its live attempts.
+// failJob fails j now and cancels its live attempts, as many as fit in the
+// plan: the next pass cancels the rest (their job has finished).
 func (p *planner) failJob(j *Job, reason string) {
 	p.failed[j.ID] = true
 	p.add(Action{Kind: ActFailJob, JobID: j.ID, Reason: reason})
@@ -284,6 +288,9 @@ func (p *planner) failJob(j *Job, reason string) {
 			for ai := range j.Stages[si].Tasks[ti].Attempts {
 				a := &j.Stages[si].Tasks[ti].Attempts[ai]
 				if p.live(a) {
+					if p.full() {
+						return
+					}
 					p.end(ActCancelAttempt, j.ID, a.ID, AttemptCancelled, "job failed")
 					if w := p.byID[a.Worker]; w != nil {
 						w.free++

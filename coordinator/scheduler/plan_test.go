@@ -350,6 +350,38 @@ func TestMaxActionsTruncates(t *testing.T) {
 	}
 }
 
+// TestMaxActionsBoundsJobFailure: failing a job cancels its live attempts
+// only as far as MaxActions allows (it used to add them all past the cap);
+// the next pass cancels the rest.
+func TestMaxActionsBoundsJobFailure(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.MaxAttempts = 1
+	h.cfg.AttemptTimeout = 24 * time.Hour
+	h.worker("w1", 4)
+	h.submit("j", 0, 4)
+	h.step() // attempts 1..4
+	h.fail(1, "boom")
+	h.cfg.MaxActions = 2
+	d := h.step()
+	if got, want := kinds(d), "fail-job j #0;cancel-attempt j #2;"; got != want {
+		t.Fatalf("got %q; want %q", got, want)
+	}
+	if !d.Wake.Equal(h.now) {
+		t.Fatalf("wake: got %v; want now (more to do)", d.Wake)
+	}
+	if got, want := kinds(h.step()), "cancel-attempt j #3;cancel-attempt j #4;"; got != want {
+		t.Fatalf("next pass: got %q; want %q", got, want)
+	}
+	h.cfg.MaxActions = 1
+	h.submit("k", 0, 1)
+	h.step() // start k
+	h.step() // attempt 5
+	h.fail(5, "boom")
+	if got, want := kinds(h.step()), "fail-job k #0;"; got != want {
+		t.Fatalf("job k: got %q; want %q", got, want)
+	}
+}
+
 func TestPlanIsDeterministic(t *testing.T) {
 	h := newHarness(t)
 	h.cfg.SpeculationMultiplier = 1.5
