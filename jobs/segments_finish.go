@@ -68,6 +68,38 @@ func featureNames(m *dataset.Manifest) []string {
 
 // runSegFinish gathers the labelled customers and writes segments.json,
 // customers.jsonl and kmeans.json.
+// DescribeSegments describes k segments in the log's units: raw is the
+// row-major unscaled feature matrix with one column per name, labels each
+// row's segment, and centroids the k centroids mapped back to the log's
+// units (Scaler.Unscale). quarry mine segments and the segments job both
+// describe segments with it, so their documents are the same.
+func DescribeSegments(raw []float64, names []string, labels []int32, k int, centroids []float64) []SegmentJSON {
+	cols := len(names)
+	sums := make([][]float64, k)
+	sizes := make([]int, k)
+	for j := range sums {
+		sums[j] = make([]float64, cols)
+	}
+	for i, l := range labels {
+		sizes[l]++
+		for c := 0; c < cols; c++ {
+			sums[l][c] += raw[i*cols+c]
+		}
+	}
+	out := make([]SegmentJSON, 0, k)
+	for j := 0; j < k; j++ {
+		s := SegmentJSON{Segment: j, Size: sizes[j], Share: float64(sizes[j]) / float64(len(labels)), Mean: map[string]float64{}, Centroid: map[string]float64{}}
+		for c, name := range names {
+			if sizes[j] > 0 {
+				s.Mean[name] = sums[j][c] / float64(sizes[j])
+			}
+			s.Centroid[name] = centroids[j*cols+c]
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func runSegFinish(ctx context.Context, b objstore.Bucket, d *dataset.Dataset, t *TaskSpec, res *TaskResult) error {
 	var sp segParams
 	if err := params(t, &sp); err != nil {
@@ -92,28 +124,7 @@ func runSegFinish(ctx context.Context, b objstore.Bucket, d *dataset.Dataset, t 
 		x := kmeans.Matrix{Rows: n, Cols: cols, Data: sp.Scaler.Apply(all.Raw)}
 		out.Silhouette = kmeans.Silhouette(x, all.Labels, kmeans.AutoSample, fit.Seed)
 	}
-	sums := make([][]float64, fit.K)
-	sizes := make([]int, fit.K)
-	for j := range sums {
-		sums[j] = make([]float64, cols)
-	}
-	for i, l := range all.Labels {
-		sizes[l]++
-		for c := 0; c < cols; c++ {
-			sums[l][c] += all.Raw[i*cols+c]
-		}
-	}
-	centroids := sp.Scaler.Unscale(fit.Centroids.Data)
-	for j := 0; j < fit.K; j++ {
-		s := SegmentJSON{Segment: j, Size: sizes[j], Share: float64(sizes[j]) / float64(n), Mean: map[string]float64{}, Centroid: map[string]float64{}}
-		for c, name := range names {
-			if sizes[j] > 0 {
-				s.Mean[name] = sums[j][c] / float64(sizes[j])
-			}
-			s.Centroid[name] = centroids[j*cols+c]
-		}
-		out.Segments = append(out.Segments, s)
-	}
+	out.Segments = DescribeSegments(all.Raw, names, all.Labels, fit.K, sp.Scaler.Unscale(fit.Centroids.Data))
 	w := newResultWriter(b, t, n, 0, res)
 	if err := w.add(ctx, "segments.json", fit.K, func(wr io.Writer) error { return json.NewEncoder(wr).Encode(out) }); err != nil {
 		return err

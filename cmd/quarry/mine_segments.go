@@ -12,27 +12,16 @@ import (
 
 	"github.com/quarrydata/quarry/algorithms/features"
 	"github.com/quarrydata/quarry/algorithms/kmeans"
+	"github.com/quarrydata/quarry/jobs"
 )
 
-// segmentJSON describes one customer segment in the units of the log.
-type segmentJSON struct {
-	Segment int     `json:"segment"`
-	Size    int     `json:"size"`
-	Share   float64 `json:"share"`
-	// Mean is the members' average of each feature; Centroid is the k-means
-	// centroid mapped back from the scaled space (for log-scaled columns a
-	// geometric-style centre, so it differs from Mean).
-	Mean     map[string]float64 `json:"mean"`
-	Centroid map[string]float64 `json:"centroid"`
-}
-
 type segmentsJSON struct {
-	K          int           `json:"k"`
-	Scale      string        `json:"scale"`
-	Inertia    float64       `json:"inertia"`
-	Silhouette float64       `json:"silhouette"`
-	Scores     []kScore      `json:"k_scores,omitempty"`
-	Segments   []segmentJSON `json:"segments"`
+	K          int                `json:"k"`
+	Scale      string             `json:"scale"`
+	Inertia    float64            `json:"inertia"`
+	Silhouette float64            `json:"silhouette"`
+	Scores     []kScore           `json:"k_scores,omitempty"`
+	Segments   []jobs.SegmentJSON `json:"segments"`
 }
 
 func newMineSegmentsCmd() *cobra.Command {
@@ -95,7 +84,7 @@ The same seed gives the same segments.`,
 				return err
 			}
 			logDone("segments", table.Len(), res.K, 0, start)
-			raw, cols := table.Matrix()
+			raw, _ := table.Matrix()
 			names := table.Names()
 			for i, c := range p.categories {
 				names[3+i] = "share_" + c
@@ -104,29 +93,7 @@ The same seed gives the same segments.`,
 			if res.K > 1 {
 				out.Silhouette = kmeans.Silhouette(x, res.Labels, kmeans.AutoSample, opt.Seed)
 			}
-			sums := make([][]float64, res.K)
-			sizes := make([]int, res.K)
-			for j := range sums {
-				sums[j] = make([]float64, cols)
-			}
-			for i, l := range res.Labels {
-				sizes[l]++
-				for c := 0; c < cols; c++ {
-					sums[l][c] += raw[i*cols+c]
-				}
-			}
-			centroids := sc.Scaler.Unscale(res.Centroids.Data)
-			for j := 0; j < res.K; j++ {
-				s := segmentJSON{Segment: j, Size: sizes[j], Share: float64(sizes[j]) / float64(table.Len()),
-					Mean: map[string]float64{}, Centroid: map[string]float64{}}
-				for c, name := range names {
-					if sizes[j] > 0 {
-						s.Mean[name] = sums[j][c] / float64(sizes[j])
-					}
-					s.Centroid[name] = centroids[j*cols+c]
-				}
-				out.Segments = append(out.Segments, s)
-			}
+			out.Segments = jobs.DescribeSegments(raw, names, res.Labels, res.K, sc.Scaler.Unscale(res.Centroids.Data))
 			if custPath != "" {
 				if err := writeOutput(custPath, func(w io.Writer) error {
 					enc := json.NewEncoder(w)
