@@ -27,7 +27,7 @@ build: ## Build the quarry binary into bin/.
 	$(GO) build -o $(QUARRY) ./cmd/quarry
 
 .PHONY: run
-run: build ## Build, then mine the bundled samples (rules, sequences, segments) and import one as a dataset.
+run: build ## Build, mine the bundled samples, import one as a dataset, and run jobs on the embedded cluster (quarry dev --demo).
 	@bash scripts/demo.sh $(QUARRY) $(SAMPLE)
 
 .PHONY: lint

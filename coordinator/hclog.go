@@ -2,9 +2,11 @@ package coordinator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
@@ -56,7 +58,32 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	if h.name != "" {
 		args = append([]any{"logger", h.name}, args...)
 	}
-	h.l.Log(context.Background(), slogLevel(level), msg, args...)
+	h.l.Log(context.Background(), slogLevel(level), msg, formatArgs(args)...)
+}
+
+// formatArgs renders hclog.Fmt values (a format and its arguments, which
+// raft uses for its configuration) as the strings hclog would print,
+// instead of slog printing the raw slice.
+func formatArgs(args []any) []any {
+	var out []any // a copy, made at the first value to render
+	for i, a := range args {
+		f, ok := a.(hclog.Format)
+		if !ok || len(f) == 0 {
+			continue
+		}
+		format, ok := f[0].(string)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = fmt.Sprintf(format, f[1:]...)
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // Trace implements hclog.Logger.

@@ -43,3 +43,12 @@ func TestHCLogAdapter(t *testing.T) {
 		t.Fatal("standard logger: got nothing written")
 	}
 }
+
+func TestHCLogFormatsFmtValues(t *testing.T) {
+	var b strings.Builder
+	l := newHCLogger(slog.New(slog.NewTextHandler(&b, nil)), "raft")
+	l.Info("initial configuration", "index", 1, "servers", hclog.Fmt("%+v", []int{7, 8}))
+	if got := b.String(); !strings.Contains(got, `servers="[7 8]"`) {
+		t.Errorf("got %q; want servers=\"[7 8]\"", got)
+	}
+}

@@ -64,6 +64,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newMineCmd())
 	root.AddCommand(newDatasetCmd())
+	root.AddCommand(newDevCmd())
 	return root
 }
 
