@@ -40,10 +40,10 @@ lint: deps ## gofmt, go vet and staticcheck.
 .PHONY: test
 test: deps lint ## Install test dependencies, lint, run all tests (race detector on) and a short fuzz pass.
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; make fuzz FUZZTIME=5m for a long run).
+fuzz: ## Run every fuzz target for FUZZTIME each: a duration or a count (default 10s; make fuzz FUZZTIME=5m for a long run).
 	@bash scripts/fuzz.sh $(FUZZTIME)
 
 .PHONY: proto
