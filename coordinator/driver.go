@@ -113,8 +113,22 @@ func ResultKey(j *Job) (key string, ok bool) {
 func (d *Driver) Run(ctx context.Context) {
 	t := time.NewTicker(d.interval)
 	defer t.Stop()
+	leading := false
 	for {
-		if d.store.IsLeader() {
+		switch {
+		case !d.store.IsLeader():
+			leading = false
+		case !leading:
+			// A new leader may not have applied the whole log yet: planning
+			// from its state would advance jobs that already moved on. The
+			// barrier returns once every earlier entry is applied.
+			if err := d.store.Barrier(); err != nil {
+				d.log.Warn("barrier after becoming leader", "err", err)
+				break
+			}
+			leading = true
+			d.Step(ctx)
+		default:
 			d.Step(ctx)
 		}
 		select {
