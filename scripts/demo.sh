@@ -39,6 +39,6 @@ echo "== The same rules and segments from the embedded cluster: quarry dev --dem
 echo "   (etcd, a raft coordinator and two gRPC workers in one process, on loopback)"
 rm -rf "$out/dev"
 "$quarry" dev --demo --data-dir "$out/dev" --demo-input "$sample" \
-  --etcd-client-addr 0 --grpc-addr 127.0.0.1:0 --raft-addr 127.0.0.1:0 --log-level warn
+  --etcd-client-addr 0 --grpc-addr 127.0.0.1:0 --raft-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --log-level warn
 echo
 echo "All results are in $out/ (JSON Lines). Try: $quarry mine --help, $quarry dataset --help"

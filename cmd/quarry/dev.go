@@ -33,6 +33,7 @@ type devFlags struct {
 	demoInput  string
 	workers    int
 	grpcAddr   string
+	httpAddr   string
 	raftAddr   string
 	etcdClient string
 }
@@ -65,6 +66,7 @@ segment sizes, and exits.`,
 	fs.StringVar(&f.demoInput, "demo-input", filepath.Join("testdata", "online-retail-sample.csv.gz"), "CSV log the demo imports as dataset retail")
 	fs.IntVar(&f.workers, "workers", 2, "number of workers")
 	fs.StringVar(&f.grpcAddr, "grpc-addr", "127.0.0.1:7701", "coordinator gRPC address (port 0: a free port)")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:7700", "HTTP/JSON job API address (port 0: a free port)")
 	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7702", "coordinator raft address (port 0: a free port)")
 	fs.StringVar(&f.etcdClient, "etcd-client-addr", "127.0.0.1:2379", "embedded etcd client address (0: a free port)")
 	return cmd
@@ -86,6 +88,8 @@ type devCluster struct {
 	loops   sync.WaitGroup // driver, membership watch, leader publisher
 	workers []*worker.Worker
 	addr    string
+	http    string     // the HTTP API's address
+	httpErr chan error // the HTTP API's ServeHTTPAPI result
 }
 
 // runDev starts the cluster, runs the demo or serves until ctx ends, and
@@ -96,8 +100,8 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) (err error) {
 	if err := c.start(ctx, f); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "quarry dev: etcd %s, coordinator gRPC %s, raft %s, %d workers, store %s\n",
-		c.etcd.Endpoint(), c.addr, c.store.Addr(), len(c.workers), c.bucket.String())
+	fmt.Fprintf(out, "quarry dev: etcd %s, coordinator gRPC %s, HTTP http://%s, raft %s, %d workers, store %s\n",
+		c.etcd.Endpoint(), c.addr, c.http, c.store.Addr(), len(c.workers), c.bucket.String())
 	if !f.demo {
 		fmt.Fprintln(out, "serving; interrupt to stop")
 		<-ctx.Done()
@@ -170,6 +174,14 @@ func (c *devCluster) start(ctx context.Context, f devFlags) error {
 			c.log.Error("membership watch", "err", err)
 		}
 	})
+	hlis, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	c.http = hlis.Addr().String()
+	c.httpErr = make(chan error, 1)
+	api := coordinator.NewHTTPHandler(coordinator.NewJobAPI(c.driver, c.store), slog.Default())
+	go func() { c.httpErr <- coordinator.ServeHTTPAPI(runCtx, hlis, api) }()
 	c.loops.Go(func() {
 		coordinator.PublishLeadership(runCtx, c.store, c.cli, devPrefix, c.addr, 5*time.Second, 100*time.Millisecond)
 	})
@@ -201,6 +213,11 @@ func (c *devCluster) close() error {
 	if c.stop != nil {
 		c.stop()
 		c.loops.Wait()
+	}
+	if c.httpErr != nil {
+		if err := <-c.httpErr; err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.srv != nil {
 		c.ws.Stop()

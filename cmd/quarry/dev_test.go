@@ -15,7 +15,7 @@ import (
 // devArgs are the arguments of quarry dev on free loopback ports over dir.
 func devArgs(dir string, extra ...string) []string {
 	return append([]string{"dev", "--data-dir", dir, "--etcd-client-addr", "0",
-		"--grpc-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"}, extra...)
+		"--grpc-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, extra...)
 }
 
 // TestDevDemo runs the demo twice on one data folder: the first run imports
