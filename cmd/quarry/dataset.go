@@ -70,6 +70,16 @@ func closeBucket(b objstore.Bucket) {
 
 // source resolves SRC: "store:KEY" (an object in the dataset store), an
 // object URL (s3://bucket/dir/key, file:///dir/key) or a local path.
+// run opens the store for one command and closes it once fn returns.
+func (f *storeFlags) run(ctx context.Context, fn func(objstore.Bucket) error) error {
+	store, done, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(store)
+}
+
 func (f *storeFlags) source(ctx context.Context, store objstore.Bucket, src string) (dataset.SourceObject, func(), error) {
 	noop := func() {}
 	if key, ok := strings.CutPrefix(src, "store:"); ok {
@@ -163,35 +173,32 @@ dataset store. Nothing is published unless the whole import succeeds.`,
 				return usagef("--partitions must be between 1 and 65536")
 			}
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			src, srcDone, err := st.source(ctx, store, args[0])
-			if err != nil {
-				return err
-			}
-			defer srcDone()
-			in.path = args[0]
-			ff, err := in.detect()
-			if err != nil {
-				return err
-			}
-			spec := dataset.Spec{Format: ff, SkipBadLines: in.skipBadLines, MaxLineBytes: in.maxLineBytes,
-				Partitions: imp.partitions, TimeLayout: in.timeLayout, CancelPrefix: in.cancelPrefix}
-			if ff == format.FormatCSV || ff == format.FormatTSV {
-				header, err := split.Header(ctx, src.Bucket, src.Key)
+			return st.run(ctx, func(store objstore.Bucket) error {
+				src, srcDone, err := st.source(ctx, store, args[0])
 				if err != nil {
-					return fmt.Errorf("%s: %w", src.URL, err)
+					return err
 				}
-				spec.Columns = in.columnsFor(peekHeader(bufio.NewReader(bytes.NewReader(header)), ff.Comma()))
-			}
-			m, err := dataset.Import(ctx, store, name, []dataset.SourceObject{src}, importOptions(spec, imp))
-			if err != nil {
-				return err
-			}
-			return printImported(cmd.OutOrStdout(), m)
+				defer srcDone()
+				in.path = args[0]
+				ff, err := in.detect()
+				if err != nil {
+					return err
+				}
+				spec := dataset.Spec{Format: ff, SkipBadLines: in.skipBadLines, MaxLineBytes: in.maxLineBytes,
+					Partitions: imp.partitions, TimeLayout: in.timeLayout, CancelPrefix: in.cancelPrefix}
+				if ff == format.FormatCSV || ff == format.FormatTSV {
+					header, err := split.Header(ctx, src.Bucket, src.Key)
+					if err != nil {
+						return fmt.Errorf("%s: %w", src.URL, err)
+					}
+					spec.Columns = in.columnsFor(peekHeader(bufio.NewReader(bytes.NewReader(header)), ff.Comma()))
+				}
+				m, err := dataset.Import(ctx, store, name, []dataset.SourceObject{src}, importOptions(spec, imp))
+				if err != nil {
+					return err
+				}
+				return printImported(cmd.OutOrStdout(), m)
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -232,26 +239,23 @@ columns, time layout), and the older partitions are referenced, not copied.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			var srcs []dataset.SourceObject
-			for _, a := range args[1:] {
-				src, srcDone, err := st.source(ctx, store, a)
+			return st.run(ctx, func(store objstore.Bucket) error {
+				var srcs []dataset.SourceObject
+				for _, a := range args[1:] {
+					src, srcDone, err := st.source(ctx, store, a)
+					if err != nil {
+						return err
+					}
+					defer srcDone()
+					srcs = append(srcs, src)
+				}
+				spec := dataset.Spec{SkipBadLines: skipBadLines, MaxLineBytes: maxLine}
+				m, err := dataset.Append(ctx, store, args[0], srcs, importOptions(spec, imp))
 				if err != nil {
 					return err
 				}
-				defer srcDone()
-				srcs = append(srcs, src)
-			}
-			spec := dataset.Spec{SkipBadLines: skipBadLines, MaxLineBytes: maxLine}
-			m, err := dataset.Append(ctx, store, args[0], srcs, importOptions(spec, imp))
-			if err != nil {
-				return err
-			}
-			return printImported(cmd.OutOrStdout(), m)
+				return printImported(cmd.OutOrStdout(), m)
+			})
 		},
 	}
 	fs := cmd.Flags()
@@ -269,16 +273,13 @@ func newDatasetGCCmd(st *storeFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
+			return st.run(ctx, func(store objstore.Bucket) error {
+				removed, err := dataset.GC(ctx, store, args[0], minAge)
+				for _, k := range removed {
+					fmt.Fprintln(cmd.OutOrStdout(), "removed", k)
+				}
 				return err
-			}
-			defer done()
-			removed, err := dataset.GC(ctx, store, args[0], minAge)
-			for _, k := range removed {
-				fmt.Fprintln(cmd.OutOrStdout(), "removed", k)
-			}
-			return err
+			})
 		},
 	}
 	cmd.Flags().DurationVar(&minAge, "min-age", time.Hour, "leave objects younger than this (an import may still be writing them)")
@@ -301,47 +302,44 @@ func newDatasetLsCmd(st *storeFlags) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			names, err := dataset.List(ctx, store)
-			if err != nil {
-				return err
-			}
-			type entry struct {
-				Name     string    `json:"name"`
-				Versions []int     `json:"versions"`
-				Kind     string    `json:"kind"`
-				Records  int       `json:"records"`
-				Created  time.Time `json:"created"`
-			}
-			entries := []entry{}
-			for _, n := range names {
-				vs, err := dataset.Versions(ctx, store, n)
+			return st.run(ctx, func(store objstore.Bucket) error {
+				names, err := dataset.List(ctx, store)
 				if err != nil {
 					return err
 				}
-				m, err := dataset.LoadManifest(ctx, store, n, vs[len(vs)-1])
-				if errors.Is(err, dataset.ErrNotFound) {
-					continue // removed meanwhile
+				type entry struct {
+					Name     string    `json:"name"`
+					Versions []int     `json:"versions"`
+					Kind     string    `json:"kind"`
+					Records  int       `json:"records"`
+					Created  time.Time `json:"created"`
 				}
-				if err != nil {
-					return err
+				entries := []entry{}
+				for _, n := range names {
+					vs, err := dataset.Versions(ctx, store, n)
+					if err != nil {
+						return err
+					}
+					m, err := dataset.LoadManifest(ctx, store, n, vs[len(vs)-1])
+					if errors.Is(err, dataset.ErrNotFound) {
+						continue // removed meanwhile
+					}
+					if err != nil {
+						return err
+					}
+					entries = append(entries, entry{n, vs, string(m.Kind), m.Counts.Records, m.Created})
 				}
-				entries = append(entries, entry{n, vs, string(m.Kind), m.Counts.Records, m.Created})
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, entries)
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tLATEST\tVERSIONS\tKIND\tRECORDS\tCREATED")
-			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\tv%d\t%d\t%s\t%d\t%s\n", e.Name, e.Versions[len(e.Versions)-1], len(e.Versions), e.Kind, e.Records, e.Created.Format(time.RFC3339))
-			}
-			return tw.Flush()
+				out := cmd.OutOrStdout()
+				if asJSON {
+					return writeJSON(out, entries)
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tLATEST\tVERSIONS\tKIND\tRECORDS\tCREATED")
+				for _, e := range entries {
+					fmt.Fprintf(tw, "%s\tv%d\t%d\t%s\t%d\t%s\n", e.Name, e.Versions[len(e.Versions)-1], len(e.Versions), e.Kind, e.Records, e.Created.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -365,19 +363,16 @@ func newDatasetDescribeCmd(st *storeFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer done()
-			m, err := dataset.LoadManifest(ctx, store, args[0], version)
-			if err != nil {
-				return notFound(err)
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), m)
-			}
-			return dataset.WriteSummary(cmd.OutOrStdout(), m)
+			return st.run(ctx, func(store objstore.Bucket) error {
+				m, err := dataset.LoadManifest(ctx, store, args[0], version)
+				if err != nil {
+					return notFound(err)
+				}
+				if asJSON {
+					return writeJSON(cmd.OutOrStdout(), m)
+				}
+				return dataset.WriteSummary(cmd.OutOrStdout(), m)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version (default: the latest)")
@@ -396,20 +391,17 @@ another version still references (after an append) are kept.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			store, done, err := st.open(ctx)
-			if err != nil {
+			return st.run(ctx, func(store objstore.Bucket) error {
+				if err := dataset.Remove(ctx, store, args[0], version); err != nil {
+					return notFound(err)
+				}
+				what := "every version"
+				if version > 0 {
+					what = fmt.Sprintf("v%d", version)
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "removed %s of %s\n", what, args[0])
 				return err
-			}
-			defer done()
-			if err := dataset.Remove(ctx, store, args[0], version); err != nil {
-				return notFound(err)
-			}
-			what := "every version"
-			if version > 0 {
-				what = fmt.Sprintf("v%d", version)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "removed %s of %s\n", what, args[0])
-			return err
+			})
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version to remove (default: all)")
