@@ -34,10 +34,15 @@ const (
 	OpSegAssign       Op = "segments-assign"   // partition: final labels
 	OpSegFinish       Op = "segments-finish"   // merge: segment profiles, results
 	OpModel           Op = "model"             // merge: bundle results into a model
+	OpImportParse     Op = "import-parse"      // split: parse one split of a source
+	OpImportDict      Op = "import-dictionary" // merge: the global item dictionary
+	OpImportBuild     Op = "import-build"      // bucket: build and write one partition
+	OpImportPublish   Op = "import-publish"    // merge: publish the dataset version
 )
 
 // Job is a submitted job: its id (assigned by the coordinator, unique,
-// usable in an object key) and its spec with the dataset version pinned.
+// usable in an object key) and its spec as Prepare returned it (the
+// dataset version pinned, or an import's sources).
 type Job struct {
 	ID   string `json:"id"`
 	Spec Spec   `json:"spec"`
@@ -96,8 +101,8 @@ type Completed struct {
 	Results []TaskResult `json:"results"`
 }
 
-// State is what Next plans from: the job, its pinned dataset manifest,
-// and the stages completed so far, in order.
+// State is what Next plans from: the job, its pinned dataset manifest
+// (nil for an import), and the stages completed so far, in order.
 type State struct {
 	Job      Job
 	Manifest *dataset.Manifest
@@ -109,27 +114,33 @@ type State struct {
 var ErrPlan = errors.New("cannot plan job")
 
 // Plan returns the first stage of job over the dataset version described
-// by m. The version in job.Spec must be m's.
+// by m. The version in job.Spec must be m's; an import plans with a nil m
+// from the spec Prepare pinned.
 func Plan(job Job, m *dataset.Manifest) (*Stage, error) {
 	return Next(State{Job: job, Manifest: m})
 }
 
 // Next returns the stage that follows the completed ones, or nil when the
 // job is done (the last stage's single result then holds the result
-// manifest's key). It is a pure function of st: the coordinator calls it
-// after every stage, so iterative jobs (k-means rounds until convergence)
-// grow their stage list as they go.
+// manifest's key, or for an import the published dataset manifest's). It
+// is a pure function of st: the coordinator calls it after every stage,
+// so iterative jobs (k-means rounds until convergence) grow their stage
+// list as they go. An import whose input has a bad line (and no
+// skip_bad_lines) fails here, after its parse stage, with the
+// *format.LineError naming the source object and line.
 func Next(st State) (*Stage, error) {
 	if err := ValidateID(st.Job.ID); err != nil {
 		return nil, err
 	}
-	if st.Manifest == nil {
+	if st.Job.Spec.Type == TypeImport {
+		st.Manifest = nil // an import reads no dataset version
+	} else if st.Manifest == nil {
 		return nil, fmt.Errorf("%w: no dataset manifest", ErrPlan)
 	}
 	if err := st.Job.Spec.Validate(); err != nil {
 		return nil, err
 	}
-	if st.Job.Spec.Version != st.Manifest.Version || st.Job.Spec.Dataset != st.Manifest.Name {
+	if m := st.Manifest; m != nil && (st.Job.Spec.Version != m.Version || st.Job.Spec.Dataset != m.Name) {
 		return nil, fmt.Errorf("%w: job pinned to %s v%d, manifest is %s v%d", ErrPlan,
 			st.Job.Spec.Dataset, st.Job.Spec.Version, st.Manifest.Name, st.Manifest.Version)
 	}
@@ -151,6 +162,8 @@ func Next(st State) (*Stage, error) {
 		s, err = nextSegments(&st)
 	case TypeModel:
 		s, err = nextModel(&st)
+	case TypeImport:
+		s, err = nextImport(&st)
 	default:
 		err = fmt.Errorf("%w: job type %q", ErrPlan, st.Job.Spec.Type)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/quarrydata/quarry/storage/dataset"
 	"github.com/quarrydata/quarry/storage/objstore"
@@ -41,23 +42,25 @@ type LocalOptions struct {
 	KeepPartials bool
 }
 
-// Result is a finished job: the job as planned, its result manifest, and
-// every stage with its accepted results.
+// Result is a finished job: the job as planned, its result manifest (nil
+// for an import), the dataset version an import published (nil for the
+// other types), and every stage with its accepted results.
 type Result struct {
 	Job      Job
 	Manifest *ResultManifest
+	Dataset  *dataset.Manifest
 	Stages   []Completed
 }
 
-// RunLocal runs a job in process: it pins the dataset version, then loops
-// Next → run every task of the stage → record the accepted attempts, until
-// Next says done, and garbage-collects the orphaned attempts. It is the
-// reference loop the coordinator follows, with workers replaced by
-// goroutines.
+// RunLocal runs a job in process: it prepares the spec (Prepare: the
+// dataset version pinned, or an import's sources), then loops Next → run
+// every task of the stage → record the accepted attempts, until Next says
+// done, and garbage-collects the orphaned attempts. When the job fails or
+// ctx ends it collects every partial (and what an import wrote into its
+// dataset) before returning the error, so a failed import publishes and
+// leaves nothing. It is the reference loop the coordinator follows, with
+// workers replaced by goroutines.
 func RunLocal(ctx context.Context, b objstore.Bucket, spec Spec, opt LocalOptions) (*Result, error) {
-	if err := spec.Validate(); err != nil {
-		return nil, err
-	}
 	if opt.JobID == "" {
 		var r [6]byte
 		rand.Read(r[:])
@@ -66,25 +69,17 @@ func RunLocal(ctx context.Context, b objstore.Bucket, spec Spec, opt LocalOption
 	if opt.Workers < 1 {
 		opt.Workers = 1
 	}
-	m, err := dataset.LoadManifest(ctx, b, spec.Dataset, spec.Version)
+	spec, m, err := Prepare(ctx, b, spec)
 	if err != nil {
 		return nil, err
 	}
-	spec.Version = m.Version
 	st := State{Job: Job{ID: opt.JobID, Spec: spec}, Manifest: m}
-	for {
-		s, err := Next(st)
-		if err != nil {
-			return nil, err
-		}
-		if s == nil {
-			break
-		}
-		results, err := runStage(ctx, b, s, opt)
-		if err != nil {
-			return nil, err
-		}
-		st.Stages = append(st.Stages, Completed{Stage: *s, Results: results})
+	if err := runStages(ctx, b, &st, opt); err != nil {
+		// Collect even when ctx is cancelled; keep nothing but results.
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		collect(gctx, b, opt.JobID, nil)
+		return nil, err
 	}
 	var keep []string
 	if opt.KeepPartials {
@@ -92,14 +87,52 @@ func RunLocal(ctx context.Context, b objstore.Bucket, spec Spec, opt LocalOption
 			keep = append(keep, c.keys()...)
 		}
 	}
-	if _, err := GC(ctx, b, opt.JobID, keep); err != nil {
+	if err := collect(ctx, b, opt.JobID, keep); err != nil {
 		return nil, err
 	}
-	rm, err := LoadResult(ctx, b, opt.JobID)
-	if err != nil {
+	res := &Result{Job: st.Job, Stages: st.Stages}
+	if spec.Type == TypeImport {
+		var ps publishSummary
+		if err := decodeJSON(st.Stages[len(st.Stages)-1].Results[0].Summary, &ps); err != nil {
+			return nil, err
+		}
+		if res.Dataset, err = dataset.LoadManifest(ctx, b, spec.Dataset, ps.Version); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	if res.Manifest, err = LoadResult(ctx, b, opt.JobID); err != nil {
 		return nil, err
 	}
-	return &Result{Job: st.Job, Manifest: rm, Stages: st.Stages}, nil
+	return res, nil
+}
+
+// runStages runs the stages Next plans until it says done.
+func runStages(ctx context.Context, b objstore.Bucket, st *State, opt LocalOptions) error {
+	for {
+		s, err := Next(*st)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			return nil
+		}
+		results, err := runStage(ctx, b, s, opt)
+		if err != nil {
+			return err
+		}
+		st.Stages = append(st.Stages, Completed{Stage: *s, Results: results})
+	}
+}
+
+// collect is GC, then an import's dataset objects that no published
+// version references.
+func collect(ctx context.Context, b objstore.Bucket, id string, keep []string) error {
+	if _, err := GC(ctx, b, id, keep); err != nil {
+		return err
+	}
+	_, err := gcImport(ctx, b, id, keep)
+	return err
 }
 
 // runStage runs every task of s on opt.Workers goroutines and returns the

@@ -13,20 +13,22 @@ import (
 	"github.com/quarrydata/quarry/storage/dataset"
 )
 
-// ErrInvalidSpec is wrapped by the errors of Spec.Validate; the message
-// names the offending field by its JSON path.
+// ErrInvalidSpec is wrapped by the errors of Spec.Validate (and of
+// Prepare for an import source that does not exist); the message names
+// the offending field by its JSON path.
 var ErrInvalidSpec = errors.New("invalid job spec")
 
 // Type is a job type.
 type Type string
 
-// The job types. Import is not a job type yet: storage/dataset.Import runs
-// in process (see DESIGN.md).
+// The job types. An import job reads raw objects into a new version of
+// its dataset; the others mine a dataset version.
 const (
 	TypeItemsets  Type = "itemsets"
 	TypeSequences Type = "sequences"
 	TypeSegments  Type = "segments"
 	TypeModel     Type = "model"
+	TypeImport    Type = "import"
 )
 
 // Spec is what an analyst submits: a job type, the dataset it reads and
@@ -34,8 +36,9 @@ const (
 // Type). It is JSON; see docs/jobs.md.
 type Spec struct {
 	Type Type `json:"type"`
-	// Dataset names the dataset; Version pins a version (0: the latest,
-	// resolved when the job is planned).
+	// Dataset names the dataset (for an import, the dataset it adds a
+	// version to); Version pins a version (0: the latest, resolved by
+	// Prepare when the job is submitted; an import leaves it 0).
 	Dataset string `json:"dataset"`
 	Version int    `json:"version,omitempty"`
 
@@ -43,6 +46,7 @@ type Spec struct {
 	Sequences *SequencesSpec `json:"sequences,omitempty"`
 	Segments  *SegmentsSpec  `json:"segments,omitempty"`
 	Model     *ModelSpec     `json:"model,omitempty"`
+	Import    *ImportSpec    `json:"import,omitempty"`
 }
 
 // ItemsetsSpec are the parameters of an itemsets job (and its rules).
@@ -139,7 +143,7 @@ func (s *Spec) Validate() error {
 		return invalid("version", "%d is negative", s.Version)
 	}
 	sections := 0
-	for _, set := range []bool{s.Itemsets != nil, s.Sequences != nil, s.Segments != nil, s.Model != nil} {
+	for _, set := range []bool{s.Itemsets != nil, s.Sequences != nil, s.Segments != nil, s.Model != nil, s.Import != nil} {
 		if set {
 			sections++
 		}
@@ -171,10 +175,16 @@ func (s *Spec) Validate() error {
 			return invalid("model", "name at least one of rules_job, sequences_job, segments_job")
 		}
 		return nil
-	case "import":
-		return invalid("type", "import jobs are not supported yet; use quarry dataset import")
+	case TypeImport:
+		if s.Import == nil {
+			return invalid("import", "required for type import")
+		}
+		if s.Version != 0 {
+			return invalid("version", "%d: an import creates the next version; leave version out", s.Version)
+		}
+		return s.Import.validate()
 	}
-	return invalid("type", "%q is not itemsets, sequences, segments or model", s.Type)
+	return invalid("type", "%q is not itemsets, sequences, segments, model or import", s.Type)
 }
 
 func checkSupport(field string, v float64) error {

@@ -12,10 +12,12 @@ import (
 // RunTask runs one attempt of a task against the store: it reads the
 // task's partitions and inputs, runs the kernel, writes its partial result
 // under the attempt's own key (AttemptKey) or, for a final task, publishes
-// the job's results create-only, and reports what it did. Its output
-// depends only on the task's inputs and spec, never on the attempt, so
-// every attempt of a task writes the same bytes and any one can be
-// accepted. Errors name the task, and the partition or object at fault.
+// the job's results create-only, and reports what it did. (An import's
+// build tasks write partition objects create-only where the dataset
+// manifest references them, and its last task publishes that manifest.)
+// Its output depends only on the task's inputs and spec, never on the
+// attempt, so every attempt of a task writes the same bytes and any one
+// can be accepted. Errors name the task, and the partition or object at fault.
 func RunTask(ctx context.Context, b objstore.Bucket, t TaskSpec) (TaskResult, error) {
 	start := time.Now()
 	var res TaskResult
@@ -41,6 +43,9 @@ func runTask(ctx context.Context, b objstore.Bucket, t *TaskSpec, res *TaskResul
 	}
 	if t.Op == OpModel {
 		return runModel(ctx, b, t, res)
+	}
+	if t.Spec.Type == TypeImport {
+		return runImport(ctx, b, t, res)
 	}
 	d, err := dataset.Open(ctx, b, t.Spec.Dataset, t.Spec.Version)
 	if err != nil {

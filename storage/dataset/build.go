@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quarrydata/quarry/algorithms/sequences"
+	"github.com/quarrydata/quarry/storage/format"
 )
 
 // itemDict is the dataset's item dictionary while an import extends it:
@@ -47,6 +48,12 @@ type Merged struct {
 	remap  [][]uint32 // split → local item id → global id
 	catMap [][]int32  // split → local category → global category
 	offset []int      // split → global index of its first record
+	// samples are the first spec.MaxSamples bad lines skipped, in source
+	// order, for the quarantine object.
+	samples []*format.LineError
+	// sections locate the sections of each split's shuffle object (a
+	// distributed import; see shuffle.go), nil otherwise.
+	sections [][]int64
 	// Items is the whole dictionary (the base's items first); Categories
 	// the category names.
 	Items      []Item
@@ -89,12 +96,19 @@ func Merge(splits []*SplitRows, baseItems []Item, baseCats []string, spec Spec) 
 		}
 		m.catMap = append(m.catMap, c)
 		m.offset = append(m.offset, off)
-		off += len(sr.baskets) + len(sr.seqs)
+		if m.kind != KindLog { // baskets and sequences go round robin
+			off += sr.counts.Records
+		}
 		m.Counts.add(sr.counts)
 		m.Counts.Lines += sr.Lines
 		m.Counts.Skipped += sr.Stats.Skipped
-		if sr.rows != nil && sr.minT <= sr.maxT {
+		if m.kind == KindLog && sr.minT <= sr.maxT {
 			minT, maxT = min(minT, sr.minT), max(maxT, sr.maxT)
+		}
+		for _, le := range sr.Stats.Samples {
+			if len(m.samples) < spec.MaxSamples {
+				m.samples = append(m.samples, le)
+			}
 		}
 	}
 	m.Items = dict.items
@@ -134,17 +148,18 @@ func addRaw(dict *itemDict, splits []*SplitRows) {
 // they have no customer.
 func (m *Merged) Build(b int) *Partition {
 	p := &Partition{Kind: m.kind, Categories: m.spec.Columns.Category != ""}
-	P := m.spec.Partitions
 	switch m.kind {
 	case KindBaskets:
 		for k, sr := range m.splits {
-			for j := first(m.offset[k], b, P); j < len(sr.baskets); j += P {
+			j0, step := m.stride(k, b)
+			for j := j0; j < len(sr.baskets); j += step {
 				p.Baskets = append(p.Baskets, m.items(k, sr.baskets[j]))
 			}
 		}
 	case KindSequences:
 		for k, sr := range m.splits {
-			for j := first(m.offset[k], b, P); j < len(sr.seqs); j += P {
+			j0, step := m.stride(k, b)
+			for j := j0; j < len(sr.seqs); j += step {
 				src := sr.seqs[j]
 				seq := make(sequences.Sequence, len(src))
 				for e, ev := range src {
@@ -157,6 +172,16 @@ func (m *Merged) Build(b int) *Partition {
 		p.Customers = m.buildLog(b)
 	}
 	return p
+}
+
+// stride returns the first index and the step of the records of split k
+// that go round robin to bucket b: every P-th from first(…) in a whole
+// split, every one in a split holding only that bucket's section.
+func (m *Merged) stride(k, b int) (int, int) {
+	if m.splits[k].section {
+		return 0, 1
+	}
+	return first(m.offset[k], b, m.spec.Partitions), m.spec.Partitions
 }
 
 // first returns the first index j ≥ 0 with (off+j) mod P == b.

@@ -1,8 +1,8 @@
 // Package dataset turns raw logs into versioned, partitioned datasets in an
 // object store, and reads them back straight into the kernels' inputs.
 //
-// An import (Import, or the pieces ParseSources, ParseSplit, Merge, Build,
-// Encode that a distributed import job reuses) cuts each raw object into
+// An import (Import in process, or the import job of package jobs) cuts
+// each raw object into
 // record-aligned splits (storage/split), parses them in parallel with the
 // storage/format readers, gives the items one dictionary (ids in order of
 // first appearance in the sources) and routes the records to P partitions:
@@ -14,12 +14,23 @@
 // trailer (see Encode), so that its bytes depend only on the input and the
 // parameters, never on the number of workers or the split size.
 //
+// A distributed import runs the same code in pieces, so that it publishes
+// the same bytes: ParseSplit and EncodeShuffle per split (the split's rows
+// in one section per bucket), MergeShuffled and EncodePlan once (the
+// dictionary), ReadBuildPlan and BuildShuffled per bucket (reading one
+// section of every split object), then ReadPublishPlan, Assemble and
+// PublishOnce (the manifest, idempotent across retried attempts);
+// WriteOnce writes objects create-only, CollectUnpublished removes what a
+// failed distributed import left.
+//
 // Layout in the store:
 //
 //	datasets/<name>/v<N>/manifest.json
 //	datasets/<name>/objects/<import id>/part-<segment>-<bucket>.qp
 //	datasets/<name>/objects/<import id>/dictionary.json   (big dictionaries)
 //	datasets/<name>/objects/<import id>/quarantine.jsonl  (skipped lines)
+//
+// where an import job's id is "job-" and the job's id.
 //
 // A version exists exactly when its manifest does: the manifest is written
 // last and create-only (PublishIfAbsent), after every object it

@@ -100,6 +100,10 @@ type SplitRows struct {
 	counts   Counts
 	minT     int64
 	maxT     int64
+
+	// section marks rows read back from one section of a shuffle object:
+	// only the records of one hash bucket (see shuffle.go).
+	section bool
 }
 
 // logRow is one row of a CSV log, with a local item id.

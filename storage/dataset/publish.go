@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/quarrydata/quarry/storage/format"
 	"github.com/quarrydata/quarry/storage/objstore"
 )
 
@@ -74,67 +74,21 @@ func ingest(ctx context.Context, store objstore.Bucket, name string, srcs []Sour
 		}
 	}()
 
-	seg := Segment{Sources: infos, Counts: merged.Counts}
+	segment := 0
 	if base != nil {
-		seg.ID = len(base.Segments)
+		segment = len(base.Segments)
 	}
-	parts, err := writePartitions(ctx, store, merged, prefix, seg.ID, opt.Workers, &w)
+	parts, err := writePartitions(ctx, store, merged, prefix, segment, opt.Workers, &w)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range parts {
-		seg.Counts.Orders += p.Orders
+	write := func(ctx context.Context, key string, data []byte) (ObjectRef, error) {
+		w.add(key)
+		return writeObject(ctx, store, key, data)
 	}
-	seg.Counts.Customers = countCustomers(parts)
-	if seg.Quarantine, err = writeQuarantine(ctx, store, prefix, merged, &w); err != nil {
+	v := NewVersion{Name: name, Prefix: prefix, Created: now, Sources: infos, Partitions: parts, Base: base, InlineItems: opt.InlineItems}
+	if m, err = merged.assemble(ctx, v, write); err != nil {
 		return nil, err
-	}
-
-	m = &Manifest{
-		Format:       ManifestFormat,
-		Name:         name,
-		Created:      now,
-		Kind:         spec.kind(),
-		Partitioning: Partitioning{Partitions: spec.Partitions, Rule: hashRule(spec.kind())},
-		Import: Params{Format: spec.Format.String(), TimeLayout: spec.TimeLayout, CancelPrefix: spec.CancelPrefix,
-			SkipBadLines: spec.SkipBadLines, MaxLineBytes: spec.MaxLineBytes},
-		NumItems:   len(merged.Items),
-		Categories: merged.Categories,
-		TimeRange:  merged.TimeRange,
-	}
-	if spec.kind() == KindLog {
-		m.Import.Columns = Columns(spec.Columns)
-	} else {
-		m.Import.CancelPrefix, m.Import.TimeLayout = "", ""
-	}
-	if base != nil {
-		m.Parent = base.Version
-		m.Import.SkipBadLines = base.Import.SkipBadLines || spec.SkipBadLines
-		m.Segments = slices.Clone(base.Segments)
-		m.Partitions = slices.Clone(base.Partitions)
-		m.Counts = base.Counts
-		m.TimeRange = unionRange(base.TimeRange, merged.TimeRange)
-	}
-	m.Counts.add(seg.Counts)
-	m.Segments = append(m.Segments, seg)
-	m.Partitions = append(m.Partitions, parts...)
-
-	switch {
-	case len(merged.Items) <= opt.InlineItems:
-		m.Items = merged.Items
-	case base != nil && base.DictionaryObject != nil && base.NumItems == len(merged.Items):
-		m.DictionaryObject = base.DictionaryObject // unchanged: share it
-	default:
-		data, err := json.Marshal(merged.Items)
-		if err != nil {
-			return nil, err
-		}
-		w.add(prefix + "dictionary.json")
-		ref, err := writeObject(ctx, store, prefix+"dictionary.json", data)
-		if err != nil {
-			return nil, err
-		}
-		m.DictionaryObject = &ref
 	}
 	if err := publish(ctx, store, m, base); err != nil {
 		return nil, err
@@ -198,33 +152,18 @@ type quarantineLine struct {
 	Text   string `json:"text"`
 }
 
-// writeQuarantine writes the samples of skipped lines, if any, as JSON
-// Lines, at most Spec.MaxSamples of them in source order.
-func writeQuarantine(ctx context.Context, store objstore.Bucket, prefix string, merged *Merged, w *written) (*Quarantine, error) {
+// quarantineBytes encodes the samples of skipped lines (at most
+// Spec.MaxSamples, in source order) as JSON Lines and returns how many it
+// holds.
+func quarantineBytes(samples []*format.LineError) ([]byte, int, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	n := 0
-	for _, sr := range merged.splits {
-		for _, le := range sr.Stats.Samples {
-			if n >= merged.spec.MaxSamples {
-				break
-			}
-			if err := enc.Encode(quarantineLine{Object: le.Object, Line: le.Line, Field: le.Field, Reason: le.Reason, Text: le.Text}); err != nil {
-				return nil, err
-			}
-			n++
+	for _, le := range samples {
+		if err := enc.Encode(quarantineLine{Object: le.Object, Line: le.Line, Field: le.Field, Reason: le.Reason, Text: le.Text}); err != nil {
+			return nil, 0, err
 		}
 	}
-	if n == 0 {
-		return nil, nil
-	}
-	key := prefix + "quarantine.jsonl"
-	w.add(key)
-	ref, err := writeObject(ctx, store, key, buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return &Quarantine{ObjectRef: ref, Samples: n}, nil
+	return buf.Bytes(), len(samples), nil
 }
 
 func unionRange(a, b *TimeRange) *TimeRange {
