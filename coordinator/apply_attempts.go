@@ -34,7 +34,7 @@ func (s *State) applyAssignAttempt(c *AssignAttempt) error {
 	if !ok {
 		return fmt.Errorf("assign attempt %d to worker %s: %w", c.ID, c.Worker, ErrUnknownWorker)
 	}
-	if s.busy[c.Worker] >= w.Slots {
+	if len(s.onWorker[c.Worker]) >= w.Slots {
 		return fmt.Errorf("assign attempt %d to worker %s (%d slots): %w", c.ID, c.Worker, w.Slots, ErrWorkerFull)
 	}
 	for _, a := range t.Attempts {
@@ -53,7 +53,7 @@ func (s *State) applyAssignAttempt(c *AssignAttempt) error {
 	t.Attempts = append(t.Attempts, a)
 	s.LastAttemptID = c.ID
 	s.attempts[c.ID] = attemptRef{job: j, stage: c.Stage, task: c.Task, attemptIndex: len(t.Attempts) - 1}
-	s.busy[c.Worker]++
+	s.addRunning(a)
 	j.running++
 	return nil
 }
@@ -80,10 +80,7 @@ func (s *State) end(r attemptRef, a *Attempt, st scheduler.AttemptState, reason 
 	case *FailAttempt:
 		a.End = c.Time
 	}
-	s.busy[a.Worker]--
-	if s.busy[a.Worker] == 0 {
-		delete(s.busy, a.Worker)
-	}
+	s.removeRunning(a)
 	r.job.running--
 }
 
@@ -106,7 +103,7 @@ func (s *State) applyCompleteAttempt(c *CompleteAttempt) error {
 		return fmt.Errorf("complete attempt %d: %w", c.ID, ErrTaskDone)
 	}
 	s.end(r, a, scheduler.AttemptSucceeded, "", c)
-	a.Result = c.Result
+	a.Result, a.Rows, a.Bytes = c.Result, c.Rows, c.Bytes
 	t.Done, t.Winner, t.Result = true, a.ID, c.Result
 	r.job.Stages[r.stage].left--
 	for _, o := range t.Attempts {
@@ -130,5 +127,34 @@ func (s *State) applyFailAttempt(c *FailAttempt) error {
 		st = scheduler.AttemptFailed
 	}
 	s.end(r, a, st, c.Reason, c)
+	return nil
+}
+
+// applyRenewLeases is one heartbeat: each listed attempt still running on
+// the worker gets its lease moved to the command's deadline (never earlier)
+// and its progress recorded (never backwards). Attempts that ended, run
+// elsewhere or are unknown are skipped: the worker learns from the
+// heartbeat's answer to abort them. A heartbeat that renews nothing is
+// refused, so it changes nothing and wakes no one.
+func (s *State) applyRenewLeases(c *RenewLeases) error {
+	if c.Worker == "" || len(c.Attempts) == 0 {
+		return fmt.Errorf("renew leases of worker %q (%d attempts): %w", c.Worker, len(c.Attempts), ErrInvalidCommand)
+	}
+	renewed := 0
+	for _, p := range c.Attempts {
+		if _, ok := s.onWorker[c.Worker][p.ID]; !ok {
+			continue
+		}
+		a := s.attempts[p.ID].attempt()
+		if c.Deadline.After(a.Deadline) {
+			a.Deadline = c.Deadline
+		}
+		a.Renewed = c.Time
+		a.Rows, a.Bytes = max(a.Rows, p.Rows), max(a.Bytes, p.Bytes)
+		renewed++
+	}
+	if renewed == 0 {
+		return fmt.Errorf("renew leases of worker %s: none of %d attempts runs there: %w", c.Worker, len(c.Attempts), ErrStaleAttempt)
+	}
 	return nil
 }

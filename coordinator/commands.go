@@ -31,6 +31,9 @@ const (
 	// MsgBatch carries several commands applied in order in one entry, each
 	// with its own outcome: one scheduling plan is one entry.
 	MsgBatch MessageType = 13
+	// MsgRenewLeases is one worker heartbeat: it extends the leases of the
+	// worker's running attempts.
+	MsgRenewLeases MessageType = 14
 )
 
 // Command is a request to change the replicated state. Every field the FSM
@@ -100,12 +103,17 @@ type AssignAttempt struct {
 	Time        time.Time `json:"time"`
 }
 
-// CompleteAttempt reports an attempt's success and where its result is.
-// Only the first completion of a task is accepted.
+// CompleteAttempt reports an attempt's success with its result. Only the
+// first completion of a task is accepted.
 type CompleteAttempt struct {
-	ID     uint64    `json:"id"`
-	Result string    `json:"result"` // the attempt-scoped object key
-	Time   time.Time `json:"time"`
+	ID uint64 `json:"id"`
+	// Result is opaque here: the job layer's jobs.TaskResult as JSON, which
+	// names the attempt-scoped object the attempt wrote.
+	Result string `json:"result"`
+	// Rows and Bytes are the input records and bytes the attempt read.
+	Rows  int64     `json:"rows,omitempty"`
+	Bytes int64     `json:"bytes,omitempty"`
+	Time  time.Time `json:"time"`
 }
 
 // FailAttempt ends a running attempt. Counted failures count against the
@@ -151,6 +159,26 @@ type SetDatasetVersion struct {
 	Time    time.Time `json:"time"`
 }
 
+// RenewLeases is one heartbeat of a worker: every listed attempt that is
+// still running on Worker gets its lease extended to Deadline (never
+// shortened) and its progress recorded; the others are ignored. A heartbeat
+// that renews no attempt is refused with ErrStaleAttempt and changes
+// nothing.
+type RenewLeases struct {
+	Worker   string            `json:"worker"`
+	Attempts []AttemptProgress `json:"attempts"`
+	Deadline time.Time         `json:"deadline"`
+	Time     time.Time         `json:"time"`
+}
+
+// AttemptProgress is how far a running attempt has got: the input records
+// and bytes it has read so far.
+type AttemptProgress struct {
+	ID    uint64 `json:"id"`
+	Rows  int64  `json:"rows,omitempty"`
+	Bytes int64  `json:"bytes,omitempty"`
+}
+
 // Batch is several commands applied in order as one log entry; each has its
 // own outcome and a rejected one does not stop the others.
 type Batch []Command
@@ -190,6 +218,9 @@ func (PublishModel) Type() MessageType { return MsgPublishModel }
 
 // Type implements Command.
 func (SetDatasetVersion) Type() MessageType { return MsgSetDatasetVersion }
+
+// Type implements Command.
+func (RenewLeases) Type() MessageType { return MsgRenewLeases }
 
 // Type implements Command.
 func (Batch) Type() MessageType { return MsgBatch }
@@ -253,6 +284,8 @@ func Decode(entry []byte) (Command, error) {
 		cmd = &PublishModel{}
 	case MsgSetDatasetVersion:
 		cmd = &SetDatasetVersion{}
+	case MsgRenewLeases:
+		cmd = &RenewLeases{}
 	default:
 		return nil, fmt.Errorf("decode message type %d: %w", t, ErrUnknownMessage)
 	}

@@ -22,12 +22,13 @@ func everyCommand() []Command {
 		FinishJob{JobID: "j1", State: scheduler.JobSucceeded, Time: t0},
 		CancelJob{JobID: "j1", Reason: "x", Time: t0},
 		AssignAttempt{ID: 7, JobID: "j1", Stage: 0, Task: 1, Worker: "w1", Deadline: t0.Add(time.Minute), Speculative: true, Time: t0},
-		CompleteAttempt{ID: 7, Result: "attempts/7", Time: t0},
+		CompleteAttempt{ID: 7, Result: `{"key":"attempts/7"}`, Rows: 10, Bytes: 4096, Time: t0},
 		FailAttempt{ID: 7, Reason: "boom", Counted: true, Time: t0},
 		SetWorker{ID: "w1", Addr: "127.0.0.1:1", Slots: 4, Time: t0},
 		RemoveWorker{ID: "w1", Time: t0},
 		PublishModel{Name: "retail", Version: 3, Key: "models/retail/3", JobID: "j1", Time: t0},
 		SetDatasetVersion{Name: "retail", Version: 2, Time: t0},
+		RenewLeases{Worker: "w1", Attempts: []AttemptProgress{{ID: 7, Rows: 10, Bytes: 4096}, {ID: 8}}, Deadline: t0.Add(time.Minute), Time: t0},
 	}
 }
 
@@ -102,7 +103,7 @@ func TestMessageTypesAreStable(t *testing.T) {
 	want := map[MessageType]Command{
 		1: SubmitJob{}, 2: AppendStage{}, 3: FinishJob{}, 4: AssignAttempt{}, 5: CompleteAttempt{},
 		6: FailAttempt{}, 7: CancelJob{}, 8: SetWorker{}, 9: RemoveWorker{}, 10: PublishModel{},
-		11: SetDatasetVersion{}, 12: StartJob{}, 13: Batch{},
+		11: SetDatasetVersion{}, 12: StartJob{}, 13: Batch{}, 14: RenewLeases{},
 	}
 	for v, c := range want {
 		if c.Type() != v {

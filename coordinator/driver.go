@@ -19,8 +19,9 @@ import (
 // an accepted completion it asks jobs.Next for the following stage, appends
 // it, or finishes the job. It reads the accepted jobs.TaskResult of each
 // task from the task's result, which the worker reports as the TaskResult's
-// JSON (see WorkerServer.ReportAttempt). Every decision it commits goes
-// through raft, so a new leader's driver resumes where the old one stopped.
+// JSON (AttemptReport.result, see WorkerServer.ReportAttempt). Every
+// decision it commits goes through raft, so a new leader's driver resumes
+// where the old one stopped.
 type Driver struct {
 	store    *Store
 	bucket   objstore.Bucket
@@ -29,11 +30,13 @@ type Driver struct {
 	now      func() time.Time
 }
 
-// NewDriver returns the driver of store's jobs over bucket. It polls the
-// FSM every interval (20 ms when not positive) while store leads.
+// NewDriver returns the driver of store's jobs over bucket. Run wakes on
+// every change of the FSM and of leadership; interval (1 s when not
+// positive) is only the safety net between them, which also paces retries
+// after an error (a dataset manifest that could not be read).
 func NewDriver(store *Store, bucket objstore.Bucket, interval time.Duration) *Driver {
 	if interval <= 0 {
-		interval = 20 * time.Millisecond
+		interval = time.Second
 	}
 	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now}
 }
@@ -108,13 +111,18 @@ func ResultKey(j *Job) (key string, ok bool) {
 	return r.Key, true
 }
 
-// Run drives jobs until ctx ends: while the store leads, every interval it
-// advances each running job whose stages are all done.
+// Run drives jobs until ctx ends: while the store leads, it advances each
+// running job whose stages are all done, again after every entry that
+// changes the FSM, every change of leadership, and at least every interval.
 func (d *Driver) Run(ctx context.Context) {
 	t := time.NewTicker(d.interval)
 	defer t.Stop()
 	leading := false
 	for {
+		// Taken before reading leadership and jobs, so that a change
+		// while this pass runs wakes the next one.
+		changed := d.store.FSM().Changed()
+		leadership := d.store.leadershipChanged()
 		switch {
 		case !d.store.IsLeader():
 			leading = false
@@ -134,6 +142,8 @@ func (d *Driver) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-changed:
+		case <-leadership:
 		case <-t.C:
 		}
 	}

@@ -56,10 +56,10 @@ func startReplicaServices(t *testing.T, tc *testCluster, store *coordinator.Stor
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer(coordinator.ServerOptions()...)
-	ws := coordinator.NewWorkerServer(store, 10*time.Millisecond)
+	ws := coordinator.NewWorkerServer(store, 0)
 	quarryv1.RegisterWorkerServiceServer(srv, ws)
 	ctx, stop := context.WithCancel(context.Background())
-	drv := coordinator.NewDriver(store, tc.bucket, 10*time.Millisecond)
+	drv := coordinator.NewDriver(store, tc.bucket, 0)
 	done := make(chan struct{}, 4)
 	go func() { srv.Serve(lis); done <- struct{}{} }()
 	go func() { drv.Run(ctx); done <- struct{}{} }()

@@ -69,10 +69,17 @@ func newBucket(t *testing.T) objstore.Bucket {
 // stops when the test ends.
 func startCluster(t *testing.T) *testCluster {
 	t.Helper()
+	return startClusterWith(t, nil)
+}
+
+// startClusterWith is startCluster with configure, if not nil, adjusting
+// the coordinator's configuration.
+func startClusterWith(t *testing.T, configure func(*coordinator.Config)) *testCluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cli := etcdtest.Start(t)
-	stores, err := coordinator.LocalCluster(ctx, t.TempDir(), 1, nil)
+	stores, err := coordinator.LocalCluster(ctx, t.TempDir(), 1, configure)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +93,7 @@ func startCluster(t *testing.T) *testCluster {
 	}
 	c.addr = lis.Addr().String()
 	srv := grpc.NewServer(coordinator.ServerOptions()...)
-	ws := coordinator.NewWorkerServer(store, 10*time.Millisecond)
+	ws := coordinator.NewWorkerServer(store, 0)
 	quarryv1.RegisterWorkerServiceServer(srv, ws)
 	served := make(chan struct{})
 	go func() {
@@ -95,7 +102,7 @@ func startCluster(t *testing.T) *testCluster {
 	}()
 
 	runCtx, stop := context.WithCancel(context.Background())
-	c.driver = coordinator.NewDriver(store, c.bucket, 10*time.Millisecond)
+	c.driver = coordinator.NewDriver(store, c.bucket, 0)
 	driven := make(chan struct{})
 	go func() {
 		defer close(driven)
@@ -128,10 +135,16 @@ func startCluster(t *testing.T) *testCluster {
 // ends unless stopped before.
 func (c *testCluster) startWorker(t *testing.T, id string, slots int, b objstore.Bucket, leaderAddr string) *worker.Worker {
 	t.Helper()
-	w, err := worker.Start(context.Background(), worker.Config{
-		ID: id, Slots: slots, Bucket: b, Etcd: c.etcd, Prefix: e2ePrefix,
-		LeaseTTL: 2 * time.Second, LeaderAddr: leaderAddr, Backoff: 20 * time.Millisecond,
-	})
+	return c.startWorkerWith(t, worker.Config{ID: id, Slots: slots, Bucket: b, LeaderAddr: leaderAddr})
+}
+
+// startWorkerWith starts a worker of c with cfg, whose registry, lease
+// and back-off settings it fills in.
+func (c *testCluster) startWorkerWith(t *testing.T, cfg worker.Config) *worker.Worker {
+	t.Helper()
+	cfg.Etcd, cfg.Prefix = c.etcd, e2ePrefix
+	cfg.LeaseTTL, cfg.Backoff = 2*time.Second, 20*time.Millisecond
+	w, err := worker.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +152,7 @@ func (c *testCluster) startWorker(t *testing.T, id string, slots int, b objstore
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := w.Drain(ctx); err != nil {
-			t.Errorf("drain %s: %v", id, err)
+			t.Errorf("drain %s: %v", cfg.ID, err)
 		}
 	})
 	return w

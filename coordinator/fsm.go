@@ -45,6 +45,11 @@ type FSM struct {
 	// changed, if set, is called (outside the lock) after every applied
 	// entry; the leader loop uses it to plan again on events.
 	changed func()
+
+	// next is the channel Changed hands out, closed and forgotten after
+	// the next entry that changes the state; nil while no one asked.
+	nextMu sync.Mutex
+	next   chan struct{}
 }
 
 // NewFSM returns an FSM over an empty state.
@@ -78,21 +83,54 @@ func (f *FSM) applyEntry(data []byte) any {
 		return err
 	}
 	var out any
+	accepted := false
 	f.mu.Lock()
 	if b, ok := cmd.(Batch); ok {
 		errs := make([]error, len(b))
 		for i, c := range b {
 			errs[i] = f.apply(c)
+			accepted = accepted || errs[i] == nil
 		}
 		out = errs
 	} else if err := f.apply(cmd); err != nil {
 		out = err
+	} else {
+		accepted = true
 	}
 	f.mu.Unlock()
+	if accepted {
+		f.notify()
+	}
 	if f.changed != nil {
 		f.changed()
 	}
 	return out
+}
+
+// Changed returns a channel that is closed right after the next applied
+// entry that changes the state (a command, or a batch with at least one
+// command, that the FSM accepted) or the next Restore. Take it before
+// reading the state and wait on it after: a change in between is not
+// missed. Rejected commands change nothing and close nothing. It costs
+// nothing while no one asks.
+func (f *FSM) Changed() <-chan struct{} {
+	f.nextMu.Lock()
+	defer f.nextMu.Unlock()
+	if f.next == nil {
+		f.next = make(chan struct{})
+	}
+	return f.next
+}
+
+// notify closes the channel Changed handed out, if any. The state change
+// is visible to readers by then: it was made under the write lock.
+func (f *FSM) notify() {
+	f.nextMu.Lock()
+	defer f.nextMu.Unlock()
+	if f.next != nil {
+		close(f.next)
+		f.next = nil
+	}
 }
 
 // apply dispatches one decoded command to its applyX.
@@ -123,6 +161,8 @@ func (f *FSM) apply(cmd Command) error {
 		return s.applyPublishModel(c)
 	case *SetDatasetVersion:
 		return s.applySetDatasetVersion(c)
+	case *RenewLeases:
+		return s.applyRenewLeases(c)
 	}
 	return fmt.Errorf("apply %T: %w", cmd, ErrUnknownMessage)
 }
@@ -149,6 +189,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	f.state = s
 	f.mu.Unlock()
+	f.notify()
 	if f.changed != nil {
 		f.changed()
 	}

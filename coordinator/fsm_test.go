@@ -1,7 +1,11 @@
 package coordinator
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,4 +205,95 @@ func TestFSMReads(t *testing.T) {
 	if again, _ := f.Job("j"); again.Stages[0].Tasks[0].Done {
 		t.Fatal("Job returned shared state; want a copy")
 	}
+}
+
+// closed reports whether ch is closed, without waiting.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestChanged(t *testing.T) {
+	f := NewFSM()
+	applyAll(t, f, base())
+	tests := []struct {
+		name string
+		cmd  Command
+		want bool // the channel closes
+	}{
+		{"refused command", StartJob{JobID: "nope", Time: t0}, false},
+		{"accepted command", assign(1, 0, "w1"), true},
+		{"batch all refused", Batch{assign(1, 1, "w2"), StartJob{JobID: "nope"}}, false},
+		{"batch one accepted", Batch{assign(1, 1, "w2"), assign(2, 1, "w2")}, true},
+		{"undecodable entry", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := f.Changed()
+			if again := f.Changed(); again != ch {
+				t.Fatal("Changed twice before a change: got two channels; want one")
+			}
+			if tc.cmd == nil {
+				f.applyEntry([]byte{byte(MsgSubmitJob), '{'})
+			} else {
+				f.ApplyCommand(tc.cmd)
+			}
+			if got := closed(ch); got != tc.want {
+				t.Fatalf("closed after the entry: got %v; want %v", got, tc.want)
+			}
+			if tc.want && closed(f.Changed()) {
+				t.Fatal("Changed after a change: got a closed channel; want a fresh one")
+			}
+		})
+	}
+	t.Run("restore", func(t *testing.T) {
+		ch := f.Changed()
+		snap := NewFSM()
+		if err := snap.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, f)))); err != nil {
+			t.Fatal(err)
+		}
+		if closed(ch) {
+			t.Fatal("another FSM's restore closed this FSM's channel")
+		}
+		if err := f.Restore(io.NopCloser(bytes.NewReader(snapshotBytes(t, snap)))); err != nil {
+			t.Fatal(err)
+		}
+		if !closed(ch) {
+			t.Fatal("closed after a restore: got false; want true")
+		}
+	})
+}
+
+// TestChangedMissesNothing has readers follow a stream of applied entries
+// the way the driver and the PullTasks streams do (take the channel, read,
+// wait): each must end up seeing the last state, under the race detector.
+func TestChangedMissesNothing(t *testing.T) {
+	f := NewFSM()
+	const n = 300
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Go(func() {
+			deadline := time.After(20 * time.Second)
+			for {
+				ch := f.Changed()
+				if len(f.Workers()) == n {
+					return
+				}
+				select {
+				case <-ch:
+				case <-deadline:
+					t.Errorf("reader saw %d workers after 20s; want %d", len(f.Workers()), n)
+					return
+				}
+			}
+		})
+	}
+	for i := 0; i < n; i++ {
+		applyAll(t, f, []step{{SetWorker{ID: fmt.Sprintf("w%03d", i), Slots: 1, Time: t0}, nil}})
+	}
+	wg.Wait()
 }

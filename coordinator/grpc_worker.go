@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -16,19 +17,22 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // WorkerServer serves quarry.v1.WorkerService on the leader. PullTasks
-// streams to a worker the attempts the scheduler assigned to it (RUN) and
-// the ones it must stop (CANCEL); ReportAttempt commits an attempt's
-// outcome through raft, first committer wins. A follower answers
-// Unavailable naming the leader, so the worker reconnects there.
+// streams to a worker the attempts the scheduler assigned to it (RUN), the
+// ones it must stop (CANCEL) and, once it is registered as draining, that
+// nothing more will come (DRAINED); Heartbeat renews the leases of its
+// running attempts through raft; ReportAttempt commits an attempt's outcome
+// through raft, first committer wins. A follower answers Unavailable
+// naming the leader, so the worker reconnects there.
 type WorkerServer struct {
 	quarryv1.UnimplementedWorkerServiceServer
 
 	store    *Store
-	poll     time.Duration
+	safety   time.Duration
 	done     chan struct{}
 	stopOnce sync.Once
 	// LeaderAddr, if set, maps the leader's raft id to its gRPC address
@@ -36,13 +40,14 @@ type WorkerServer struct {
 	LeaderAddr func(id string) string
 }
 
-// NewWorkerServer returns the WorkerService of store; PullTasks looks for
-// new assignments every poll (20 ms when not positive).
-func NewWorkerServer(store *Store, poll time.Duration) *WorkerServer {
-	if poll <= 0 {
-		poll = 20 * time.Millisecond
+// NewWorkerServer returns the WorkerService of store. A PullTasks stream
+// wakes on every change of the FSM and of leadership; safety (1 s when not
+// positive) is only the longest it sleeps between them.
+func NewWorkerServer(store *Store, safety time.Duration) *WorkerServer {
+	if safety <= 0 {
+		safety = time.Second
 	}
-	return &WorkerServer{store: store, poll: poll, done: make(chan struct{})}
+	return &WorkerServer{store: store, safety: safety, done: make(chan struct{})}
 }
 
 // ServerOptions are the gRPC server options the WorkerService needs: the
@@ -71,73 +76,61 @@ func (w *WorkerServer) notLeader() error {
 	return status.Errorf(codes.Unavailable, "not the leader; leader %q at %q", id, addr)
 }
 
+// lease is the lease an attempt gets at assignment and at each heartbeat.
+func (w *WorkerServer) lease() time.Duration { return w.store.cfg.Scheduler.AttemptTimeout }
+
 // PullTasks implements WorkerService: it streams until the worker goes
-// away or this replica stops leading.
+// away or this replica stops leading. Each pass reads the worker's
+// attempts in one consistent view of the FSM, then sleeps until the next
+// entry that changes the FSM or the next change of leadership.
 func (w *WorkerServer) PullTasks(req *quarryv1.PullRequest, stream quarryv1.WorkerService_PullTasksServer) error {
-	if req.GetWorkerId() == "" {
+	worker := req.GetWorkerId()
+	if worker == "" {
 		return status.Error(codes.InvalidArgument, "worker id is required")
 	}
 	ctx := stream.Context()
+	fsm := w.store.FSM()
 	sent := map[uint64]bool{} // RUN sent, no CANCEL yet
-	t := time.NewTicker(w.poll)
+	drained := false          // DRAINED sent
+	t := time.NewTicker(w.safety)
 	defer t.Stop()
 	for {
+		changed := fsm.Changed()
+		leadership := w.store.leadershipChanged()
 		if !w.store.IsLeader() {
 			return w.notLeader()
 		}
-		for _, a := range w.changes(req.GetWorkerId(), sent) {
-			if err := stream.Send(a); err != nil {
+		d := fsm.workerDelta(worker, sent)
+		for _, a := range d.run {
+			if err := stream.Send(runAssignment(a, w.lease())); err != nil {
 				return err
 			}
-			if a.Action == quarryv1.Action_ACTION_RUN {
-				sent[a.AttemptId] = true
-			} else {
-				delete(sent, a.AttemptId)
+			sent[a.Attempt.ID] = true
+		}
+		for _, e := range d.ended {
+			if !e.Succeeded {
+				if err := stream.Send(cancelAssignment(e)); err != nil {
+					return err
+				}
+			}
+			delete(sent, e.ID)
+		}
+		if d.drained && !drained {
+			if err := stream.Send(&quarryv1.TaskAssignment{Action: quarryv1.Action_ACTION_DRAINED}); err != nil {
+				return err
 			}
 		}
+		drained = d.drained
 		select {
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		case <-w.done:
 			return status.Error(codes.Unavailable, "coordinator stopping")
+		case <-changed:
+		case <-leadership:
 		case <-t.C:
 		}
 	}
-}
-
-// changes returns the assignments to send to worker: RUN for its running
-// attempts not yet sent, CANCEL for sent ones no longer running (lost,
-// cancelled, superseded).
-func (w *WorkerServer) changes(worker string, sent map[uint64]bool) []*quarryv1.TaskAssignment {
-	var out []*quarryv1.TaskAssignment
-	seen := map[uint64]bool{}
-	for _, j := range w.store.FSM().Jobs() {
-		if j.State.Terminal() && len(sent) == 0 {
-			continue
-		}
-		for si, st := range j.Stages {
-			for ti, t := range st.Tasks {
-				for ai, a := range t.Attempts {
-					if a.Worker != worker {
-						continue
-					}
-					seen[a.ID] = true
-					switch {
-					case a.State == scheduler.AttemptRunning && !sent[a.ID]:
-						out = append(out, runAssignment(j, si, ti, ai, a, st.Name, t.Payload))
-					case a.State != scheduler.AttemptRunning && a.State != scheduler.AttemptSucceeded && sent[a.ID]:
-						out = append(out, cancelAssignment(j.ID, si, ti, a.ID))
-					}
-				}
-			}
-		}
-	}
-	for id := range sent {
-		if !seen[id] { // its job is gone
-			out = append(out, cancelAssignment("", 0, 0, id))
-		}
-	}
-	return out
 }
 
 // AttemptName is the jobs attempt id of fencing token id: it names the
@@ -146,38 +139,41 @@ func AttemptName(id uint64) string { return "a" + strconv.FormatUint(id, 10) }
 
 // runAssignment builds the RUN message of attempt a: its spec is the task's
 // TaskSpec with the attempt named.
-func runAssignment(j *Job, si, ti, ai int, a *Attempt, stage string, payload []byte) *quarryv1.TaskAssignment {
-	spec := payload
+func runAssignment(a assigned, lease time.Duration) *quarryv1.TaskAssignment {
+	spec := a.Payload
 	var ts jobs.TaskSpec
-	if err := json.Unmarshal(payload, &ts); err == nil {
-		ts.Attempt = AttemptName(a.ID)
+	if err := json.Unmarshal(a.Payload, &ts); err == nil {
+		ts.Attempt = AttemptName(a.Attempt.ID)
 		if b, err := json.Marshal(ts); err == nil {
 			spec = b
 		}
 	}
 	return &quarryv1.TaskAssignment{
 		Action:      quarryv1.Action_ACTION_RUN,
-		AttemptId:   a.ID,
-		JobId:       j.ID,
-		Stage:       uint32(si),
-		StageName:   stage,
-		Task:        uint32(ti),
-		Attempt:     uint32(ai + 1),
-		Speculative: a.Speculative,
+		AttemptId:   a.Attempt.ID,
+		JobId:       a.JobID,
+		Stage:       uint32(a.Stage),
+		StageName:   a.StageName,
+		Task:        uint32(a.Task),
+		Attempt:     uint32(a.Number),
+		Speculative: a.Attempt.Speculative,
 		Spec:        spec,
 		OutputKey:   jobs.AttemptKey(&ts),
-		Deadline:    timestamppb.New(a.Deadline),
+		Deadline:    timestamppb.New(a.Attempt.Deadline),
+		Lease:       durationpb.New(lease),
 	}
 }
 
-func cancelAssignment(job string, si, ti int, id uint64) *quarryv1.TaskAssignment {
-	return &quarryv1.TaskAssignment{Action: quarryv1.Action_ACTION_CANCEL, AttemptId: id, JobId: job, Stage: uint32(si), Task: uint32(ti)}
+func cancelAssignment(e endedAttempt) *quarryv1.TaskAssignment {
+	return &quarryv1.TaskAssignment{
+		Action: quarryv1.Action_ACTION_CANCEL, AttemptId: e.ID, JobId: e.JobID, Stage: uint32(e.Stage), Task: uint32(e.Task),
+	}
 }
 
 // ReportAttempt implements WorkerService. A success carries the attempt's
-// jobs.TaskResult as JSON in result_key (the driver needs its summary, not
-// only its key). A report the FSM refuses as stale (another attempt won,
-// the attempt was lost or cancelled, the job ended) answers accepted=false.
+// jobs.TaskResult as JSON in result, and the key it names in result_key. A
+// report the FSM refuses as stale (another attempt won, the attempt was
+// lost or cancelled, the job ended) answers accepted=false.
 func (w *WorkerServer) ReportAttempt(ctx context.Context, r *quarryv1.AttemptReport) (*quarryv1.ReportAck, error) {
 	if !w.store.IsLeader() {
 		return nil, w.notLeader()
@@ -193,10 +189,13 @@ func (w *WorkerServer) ReportAttempt(ctx context.Context, r *quarryv1.AttemptRep
 	switch r.GetOutcome() {
 	case quarryv1.Outcome_OUTCOME_SUCCEEDED:
 		var res jobs.TaskResult
-		if err := json.Unmarshal([]byte(r.GetResultKey()), &res); err != nil {
+		if err := json.Unmarshal(r.GetResult(), &res); err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "attempt %d: result is not a task result: %v", a.ID, err)
 		}
-		cmd = CompleteAttempt{ID: a.ID, Result: r.GetResultKey(), Time: time.Now()}
+		if res.Key != r.GetResultKey() {
+			return nil, status.Errorf(codes.InvalidArgument, "attempt %d: result_key %q differs from the result's key %q", a.ID, r.GetResultKey(), res.Key)
+		}
+		cmd = CompleteAttempt{ID: a.ID, Result: string(r.GetResult()), Rows: count(r.GetRowsRead()), Bytes: count(r.GetBytesRead()), Time: time.Now()}
 	case quarryv1.Outcome_OUTCOME_FAILED:
 		cmd = FailAttempt{ID: a.ID, Reason: r.GetError(), Counted: true, Time: time.Now()}
 	default:
@@ -214,11 +213,51 @@ func (w *WorkerServer) ReportAttempt(ctx context.Context, r *quarryv1.AttemptRep
 	return nil, statusOf(fmt.Errorf("report attempt %d: %w", a.ID, err))
 }
 
-// Heartbeat implements WorkerService: liveness comes from etcd leases, so
-// it only confirms this replica leads.
-func (w *WorkerServer) Heartbeat(context.Context, *quarryv1.HeartbeatRequest) (*quarryv1.HeartbeatResponse, error) {
+// count converts a protocol counter, saturating at the largest int64.
+func count(v uint64) int64 { return int64(min(v, math.MaxInt64)) }
+
+// Heartbeat implements WorkerService: it commits one RenewLeases entry that
+// gives every listed attempt still running on the worker a full lease from
+// now and records its progress, and answers with the listed attempts that
+// are not running there any more, for the worker to abort. A heartbeat
+// with nothing to renew commits nothing.
+func (w *WorkerServer) Heartbeat(_ context.Context, r *quarryv1.HeartbeatRequest) (*quarryv1.HeartbeatResponse, error) {
 	if !w.store.IsLeader() {
 		return nil, w.notLeader()
 	}
-	return &quarryv1.HeartbeatResponse{}, nil
+	worker := r.GetWorkerId()
+	if worker == "" {
+		return nil, status.Error(codes.InvalidArgument, "worker id is required")
+	}
+	fsm := w.store.FSM()
+	runsHere := func(id uint64) bool {
+		a, _, ok := fsm.Attempt(id)
+		return ok && a.Worker == worker && a.State == scheduler.AttemptRunning
+	}
+	var renew []AttemptProgress
+	for _, p := range r.GetRunning() {
+		if runsHere(p.GetAttemptId()) {
+			renew = append(renew, AttemptProgress{ID: p.GetAttemptId(), Rows: count(p.GetRowsRead()), Bytes: count(p.GetBytesRead())})
+		}
+	}
+	if len(renew) > 0 {
+		now := time.Now()
+		err := w.store.Apply(RenewLeases{Worker: worker, Attempts: renew, Deadline: now.Add(w.lease()), Time: now})
+		switch {
+		case err == nil, isStale(err): // every attempt ended meanwhile: all abort
+		case errors.Is(err, ErrNotLeader):
+			return nil, w.notLeader()
+		default:
+			return nil, statusOf(fmt.Errorf("heartbeat of worker %s: %w", worker, err))
+		}
+	}
+	// Read after the commit: an attempt that ended before it was not
+	// renewed, one that ends after it is over anyway.
+	resp := &quarryv1.HeartbeatResponse{}
+	for _, p := range r.GetRunning() {
+		if !runsHere(p.GetAttemptId()) {
+			resp.Abort = append(resp.Abort, p.GetAttemptId())
+		}
+	}
+	return resp, nil
 }

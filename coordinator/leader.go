@@ -23,14 +23,16 @@ type leaderStats struct {
 
 // watchLeadership follows raft's leadership notifications until ctx ends,
 // starting the leader loop on gaining leadership and stopping it on losing
-// it.
+// it, and waking whoever waits on leadershipChanged.
 func (s *Store) watchLeadership(ctx context.Context) {
 	defer s.stopLeading()
+	defer s.signalLeadership()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case leader := <-s.notify:
+			s.signalLeadership()
 			if leader {
 				s.log.Info("became raft leader")
 				s.startLeading()

@@ -30,7 +30,7 @@ func randomLog(seed uint64, n int) []Command {
 	for len(log) < n {
 		now = now.Add(time.Duration(r.IntN(5000)) * time.Millisecond)
 		var c Command
-		switch r.IntN(12) {
+		switch r.IntN(13) {
 		case 0:
 			c = SubmitJob{ID: job(), JobType: "itemsets", Priority: r.IntN(3),
 				Stages: []StageSpec{{Name: "local", Tasks: 1 + r.IntN(5)}}, Time: now}
@@ -52,6 +52,9 @@ func randomLog(seed uint64, n int) []Command {
 			}
 		case 9:
 			c = PublishModel{Name: "m", Version: r.IntN(5), Key: "k", Time: now}
+		case 10:
+			c = RenewLeases{Worker: worker(), Attempts: []AttemptProgress{{ID: attempt(), Rows: int64(r.IntN(100))}, {ID: attempt()}},
+				Deadline: now.Add(time.Duration(r.IntN(60)) * time.Second), Time: now}
 		default:
 			c = PlanCommands(scratch.Plan(now, cfg), now)
 			if len(c.(Batch)) == 0 {

@@ -21,8 +21,8 @@ type State struct {
 	LastJobSeq uint64 `json:"last_job_seq"`
 
 	// Derived indexes, rebuilt on restore, never serialised.
-	attempts map[uint64]attemptRef // every attempt by id
-	busy     map[string]int        // running attempts per worker id
+	attempts map[uint64]attemptRef          // every attempt by id
+	onWorker map[string]map[uint64]struct{} // running attempt ids per worker id
 }
 
 // attemptRef locates an attempt.
@@ -85,44 +85,71 @@ type Stage struct {
 }
 
 // Task is one unit of work: its payload, attempts and, once done, the
-// accepted attempt and its result key.
+// accepted attempt and its result.
 type Task struct {
 	Payload  []byte     `json:"payload,omitempty"`
 	Done     bool       `json:"done,omitempty"`
 	Winner   uint64     `json:"winner,omitempty"` // the accepted attempt
-	Result   string     `json:"result,omitempty"` // the accepted attempt's result key
+	Result   string     `json:"result,omitempty"` // the accepted attempt's result (opaque: a jobs.TaskResult as JSON)
 	Attempts []*Attempt `json:"attempts,omitempty"`
 }
 
 // Attempt is one try at a task on one worker; its ID is the fencing token.
+// Its lease ends at Deadline unless a heartbeat (RenewLeases) extends it.
 type Attempt struct {
 	ID          uint64                 `json:"id"`
 	Worker      string                 `json:"worker"`
 	Start       time.Time              `json:"start"`
 	Deadline    time.Time              `json:"deadline"`
+	Renewed     time.Time              `json:"renewed,omitzero"` // the last heartbeat that renewed the lease
 	End         time.Time              `json:"end,omitzero"`
 	State       scheduler.AttemptState `json:"state"`
 	Speculative bool                   `json:"speculative,omitempty"`
 	Reason      string                 `json:"reason,omitempty"`
 	Result      string                 `json:"result,omitempty"`
+	// Rows and Bytes are the input records and bytes read: so far (the
+	// last heartbeat) while running, in all once succeeded.
+	Rows  int64 `json:"rows,omitempty"`
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
-// StageProgress counts a stage's finished tasks.
+// StageProgress counts a stage's finished tasks and the input they read.
 type StageProgress struct {
 	Name  string `json:"name"`
 	Done  int    `json:"done"`
 	Total int    `json:"total"`
+	// Rows and Bytes are the input read by the accepted attempts.
+	Rows  int64 `json:"rows,omitempty"`
+	Bytes int64 `json:"bytes,omitempty"`
+	// RunningRows and RunningBytes are the input read so far by the tasks
+	// not done yet, as their running attempts last reported it (the
+	// furthest attempt of each task).
+	RunningRows  int64 `json:"running_rows,omitempty"`
+	RunningBytes int64 `json:"running_bytes,omitempty"`
 }
 
-// Progress returns tasks done and total per stage.
+// Progress returns per stage the tasks done and total and the input read.
 func (j *Job) Progress() []StageProgress {
 	out := make([]StageProgress, len(j.Stages))
 	for i, st := range j.Stages {
-		out[i] = StageProgress{Name: st.Name, Total: len(st.Tasks)}
+		p := &out[i]
+		p.Name, p.Total = st.Name, len(st.Tasks)
 		for _, t := range st.Tasks {
-			if t.Done {
-				out[i].Done++
+			var rows, bytes int64
+			for _, a := range t.Attempts {
+				switch {
+				case t.Done && a.ID == t.Winner:
+					p.Rows += a.Rows
+					p.Bytes += a.Bytes
+				case !t.Done && a.State == scheduler.AttemptRunning:
+					rows, bytes = max(rows, a.Rows), max(bytes, a.Bytes)
+				}
 			}
+			if t.Done {
+				p.Done++
+			}
+			p.RunningRows += rows
+			p.RunningBytes += bytes
 		}
 	}
 	return out
@@ -143,7 +170,7 @@ func newState() *State {
 // reindex rebuilds the derived indexes from the serialised fields.
 func (s *State) reindex() {
 	s.attempts = map[uint64]attemptRef{}
-	s.busy = map[string]int{}
+	s.onWorker = map[string]map[uint64]struct{}{}
 	for _, j := range s.Jobs {
 		j.running = 0
 		for si, st := range j.Stages {
@@ -156,11 +183,30 @@ func (s *State) reindex() {
 					s.attempts[a.ID] = attemptRef{job: j, stage: si, task: ti, attemptIndex: ai}
 					if a.State == scheduler.AttemptRunning {
 						j.running++
-						s.busy[a.Worker]++
+						s.addRunning(a)
 					}
 				}
 			}
 		}
+	}
+}
+
+// addRunning records a running attempt in its worker's index.
+func (s *State) addRunning(a *Attempt) {
+	ids := s.onWorker[a.Worker]
+	if ids == nil {
+		ids = map[uint64]struct{}{}
+		s.onWorker[a.Worker] = ids
+	}
+	ids[a.ID] = struct{}{}
+}
+
+// removeRunning forgets an attempt that stopped running.
+func (s *State) removeRunning(a *Attempt) {
+	ids := s.onWorker[a.Worker]
+	delete(ids, a.ID)
+	if len(ids) == 0 {
+		delete(s.onWorker, a.Worker)
 	}
 }
 

@@ -43,6 +43,11 @@ type Store struct {
 	closed  bool
 	leading *leaderRun // the running leader loop, if any
 
+	// leadership is the channel leadershipChanged hands out, closed at the
+	// next change of leadership; nil while no one asked.
+	leadershipMu sync.Mutex
+	leadership   chan struct{}
+
 	stats leaderStats
 }
 
@@ -319,6 +324,29 @@ func (s *Store) peers() int {
 		return 0
 	}
 	return len(cf.Configuration().Servers)
+}
+
+// leadershipChanged returns a channel closed at this replica's next gain or
+// loss of leadership, or when it closes. Take it before asking IsLeader and
+// wait on it after: a change in between is not missed, because raft updates
+// its state before it notifies.
+func (s *Store) leadershipChanged() <-chan struct{} {
+	s.leadershipMu.Lock()
+	defer s.leadershipMu.Unlock()
+	if s.leadership == nil {
+		s.leadership = make(chan struct{})
+	}
+	return s.leadership
+}
+
+// signalLeadership closes the channel leadershipChanged handed out.
+func (s *Store) signalLeadership() {
+	s.leadershipMu.Lock()
+	defer s.leadershipMu.Unlock()
+	if s.leadership != nil {
+		close(s.leadership)
+		s.leadership = nil
+	}
 }
 
 // poke wakes the leader loop after an entry is applied; it never blocks.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
@@ -13,32 +14,62 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
+// attempt is an attempt running (or waiting for a slot) on this worker.
+type attempt struct {
+	cancel context.CancelFunc
+	lease  time.Duration // how long it lives without a heartbeat
+	read   atomic.Int64  // bytes read from the store so far
+}
+
 // cancel stops attempt id if it runs here.
 func (w *Worker) cancel(id uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c, ok := w.running[id]; ok {
-		c()
+	if a, ok := w.running[id]; ok {
+		a.cancel()
+	}
+}
+
+// changedLocked returns a channel closed at the next change of the
+// running attempts or of the drain (signalLocked); w.mu must be held.
+func (w *Worker) changedLocked() <-chan struct{} {
+	if w.changed == nil {
+		w.changed = make(chan struct{})
+	}
+	return w.changed
+}
+
+// signalLocked wakes the waiters of changedLocked (the heartbeat loop, a
+// drain); w.mu must be held.
+func (w *Worker) signalLocked() {
+	if w.changed != nil {
+		close(w.changed)
+		w.changed = nil
 	}
 }
 
 // start runs an assigned attempt unless it already runs here (a stream
-// re-sends the running attempts after a reconnection).
+// re-sends the running attempts after a reconnection) or the worker is
+// leaving.
 func (w *Worker) start(a *quarryv1.TaskAssignment) {
+	id := a.GetAttemptId()
 	w.mu.Lock()
-	if _, ok := w.running[a.GetAttemptId()]; ok || w.closed {
+	if _, ok := w.running[id]; ok || w.closed || w.leaving {
 		w.mu.Unlock()
 		return
 	}
 	ctx, cancel := context.WithCancel(w.taskCtx)
-	w.running[a.GetAttemptId()] = cancel
+	at := &attempt{cancel: cancel, lease: leaseOf(a)}
+	w.running[id] = at
+	w.signalLocked()
 	w.tasks.Add(1)
 	w.mu.Unlock()
 	go func() {
 		defer w.tasks.Done()
 		defer func() {
 			w.mu.Lock()
-			delete(w.running, a.GetAttemptId())
+			delete(w.running, id)
+			w.signalLocked()
 			w.mu.Unlock()
 			cancel()
 		}()
@@ -47,7 +78,7 @@ func (w *Worker) start(a *quarryv1.TaskAssignment) {
 		case <-ctx.Done():
 			return
 		}
-		report := w.run(ctx, a)
+		report := w.run(ctx, a, at)
 		<-w.sem
 		if ctx.Err() != nil {
 			return // cancelled: the leader no longer wants a report
@@ -56,15 +87,30 @@ func (w *Worker) start(a *quarryv1.TaskAssignment) {
 	}()
 }
 
-// run runs one attempt and returns its report.
-func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment) *quarryv1.AttemptReport {
+// leaseOf returns the lease of an assignment: its lease field, or for a
+// leader that sends none the time left until its deadline.
+func leaseOf(a *quarryv1.TaskAssignment) time.Duration {
+	if d := a.GetLease().AsDuration(); d > 0 {
+		return d
+	}
+	if a.GetDeadline() != nil {
+		if d := time.Until(a.GetDeadline().AsTime()); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// run runs one attempt and returns its report. The store it reads counts
+// the bytes read into at, for the heartbeats.
+func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment, at *attempt) *quarryv1.AttemptReport {
 	r := &quarryv1.AttemptReport{JobId: a.GetJobId(), Stage: a.GetStage(), Task: a.GetTask(), AttemptId: a.GetAttemptId(), WorkerId: w.cfg.ID}
 	var spec jobs.TaskSpec
 	if err := json.Unmarshal(a.GetSpec(), &spec); err != nil {
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, fmt.Sprintf("decode task spec: %v", err)
 		return r
 	}
-	res, err := jobs.RunTask(ctx, w.cfg.Bucket, spec)
+	res, err := jobs.RunTask(ctx, countingBucket{Bucket: w.cfg.Bucket, n: &at.read}, spec)
 	if err != nil {
 		w.log.Warn("task failed", "attempt", a.GetAttemptId(), "err", err)
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, err.Error()
@@ -75,7 +121,7 @@ func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment) *quarryv1.
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, fmt.Sprintf("encode task result: %v", err)
 		return r
 	}
-	r.Outcome, r.ResultKey = quarryv1.Outcome_OUTCOME_SUCCEEDED, string(body)
+	r.Outcome, r.Result, r.ResultKey = quarryv1.Outcome_OUTCOME_SUCCEEDED, body, res.Key
 	r.RowsRead, r.BytesRead = uint64(max(res.Rows, 0)), uint64(max(res.BytesRead, 0))
 	r.Duration = durationpb.New(res.Duration)
 	return r
@@ -86,10 +132,7 @@ func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment) *quarryv1.
 func (w *Worker) report(r *quarryv1.AttemptReport) {
 	backoff := w.cfg.Backoff
 	for {
-		w.mu.Lock()
-		client := w.client
-		w.mu.Unlock()
-		if client != nil {
+		if client, err := w.connect(); err == nil {
 			ctx, cancel := context.WithTimeout(w.taskCtx, 10*time.Second)
 			ack, err := client.ReportAttempt(ctx, r)
 			cancel()

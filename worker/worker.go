@@ -45,6 +45,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the build version published in the registry.
 	Version string
+	// HeartbeatInterval is how often the worker renews the leases of its
+	// running attempts (Heartbeat). The default is a third of the
+	// shortest lease among them (TaskAssignment.lease), at least 50 ms.
+	HeartbeatInterval time.Duration
+	// DrainAckTimeout bounds how long a draining worker that runs nothing
+	// waits for the leader to confirm it assigns it nothing more (DRAINED)
+	// before leaving anyway (default 10 s). Attempts the leader assigned
+	// meanwhile are then lost, which does not count against their tasks.
+	DrainAckTimeout time.Duration
 }
 
 // ErrConfig is wrapped by the errors of an invalid Config.
@@ -68,6 +77,9 @@ func (c *Config) withDefaults() error {
 	if c.Backoff <= 0 {
 		c.Backoff = 50 * time.Millisecond
 	}
+	if c.DrainAckTimeout <= 0 {
+		c.DrainAckTimeout = 10 * time.Second
+	}
 	if c.DialOptions == nil {
 		c.DialOptions = []grpc.DialOption{
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -84,40 +96,57 @@ func (c *Config) withDefaults() error {
 const maxBackoff = 2 * time.Second
 
 // Worker is a running worker: registered in etcd, pulling assignments from
-// the leader and running them with jobs.RunTask.
+// the leader, running them with jobs.RunTask and renewing their leases
+// with heartbeats, until it drains (on Drain, or on a drain request in
+// etcd) or stops.
 type Worker struct {
 	cfg Config
 	log *slog.Logger
 	reg *registry.Registration
 
 	stopPull  context.CancelFunc // ends the pull loop
+	stopBG    context.CancelFunc // ends the heartbeats, the leader and drain watches
 	stopTasks context.CancelFunc // cancels the running tasks
 	taskCtx   context.Context
-	loop      sync.WaitGroup
+	loop      sync.WaitGroup // the pull loop
+	bg        sync.WaitGroup // the background loops stopped by stopBG
 	tasks     sync.WaitGroup
 	sem       chan struct{}
 
-	mu      sync.Mutex
-	leader  string
-	client  quarryv1.WorkerServiceClient
-	conns   map[string]*grpc.ClientConn
-	running map[uint64]context.CancelFunc
-	closed  bool
+	shutOnce sync.Once
+	done     chan struct{} // closed once drained or stopped
+	shutErr  error         // written before done is closed
+
+	mu       sync.Mutex
+	leader   string
+	conns    map[string]*grpc.ClientConn
+	running  map[uint64]*attempt
+	changed  chan struct{} // closed when running or the drain changes; see changedLocked
+	draining bool          // draining: DRAINED counts from now on
+	acked    bool          // the leader confirmed it assigns nothing more
+	leaving  bool          // drained: start no attempt any more
+	closed   bool
 }
 
 // Run starts a worker and runs it until ctx ends, then drains it: running
-// tasks finish and report, and the registration is closed.
+// tasks finish and report, and the registration is closed. It also returns
+// once the worker drained because a drain was requested in etcd
+// (registry.RequestDrain).
 func Run(ctx context.Context, cfg Config) error {
 	w, err := Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-w.Done():
+	}
 	return w.Drain(context.WithoutCancel(ctx))
 }
 
-// Start registers the worker with a lease and starts its task loop. ctx
-// bounds the registration only; stop the worker with Drain or Stop.
+// Start registers the worker with a lease and starts its task loop, its
+// heartbeats and the watch of its drain key. ctx bounds the registration
+// only; stop the worker with Drain or Stop, or request a drain in etcd.
 func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
@@ -132,16 +161,21 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		log:     cfg.Logger.With("component", "worker", "worker", cfg.ID),
 		reg:     reg,
 		sem:     make(chan struct{}, cfg.Slots),
+		done:    make(chan struct{}),
 		leader:  cfg.LeaderAddr,
 		conns:   map[string]*grpc.ClientConn{},
-		running: map[uint64]context.CancelFunc{},
+		running: map[uint64]*attempt{},
 	}
 	pullCtx, stopPull := context.WithCancel(context.Background())
 	w.stopPull = stopPull
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	w.stopBG = stopBG
 	w.taskCtx, w.stopTasks = context.WithCancel(context.Background())
 	if cfg.LeaderAddr == "" {
-		w.loop.Go(func() { w.followLeader(pullCtx) })
+		w.bg.Go(func() { w.followLeader(bgCtx) })
 	}
+	w.bg.Go(func() { w.heartbeatLoop(bgCtx) })
+	w.bg.Go(func() { w.watchDrain(bgCtx) })
 	w.loop.Go(func() { w.pullLoop(pullCtx) })
 	return w, nil
 }
@@ -154,63 +188,6 @@ func (w *Worker) Running() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.running)
-}
-
-// Drain marks the worker draining, stops taking assignments, waits for the
-// running tasks to finish and report (or for ctx to end, which cancels
-// them), then closes the registration and the connections.
-func (w *Worker) Drain(ctx context.Context) error {
-	info := w.reg.Info()
-	info.Draining = true
-	if err := w.reg.Update(ctx, info); err != nil {
-		w.log.Warn("publish draining", "err", err)
-	}
-	w.stopPull()
-	w.loop.Wait()
-	done := make(chan struct{})
-	go func() {
-		w.tasks.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		w.stopTasks()
-		<-done
-	}
-	return w.close(ctx)
-}
-
-// Stop stops the worker at once, as a crash would but leaving etcd
-// cleanly: running tasks are cancelled without reporting and the
-// registration is revoked, so the leader reassigns them.
-func (w *Worker) Stop(ctx context.Context) error {
-	w.stopTasks()
-	w.stopPull()
-	w.loop.Wait()
-	w.tasks.Wait()
-	return w.close(ctx)
-}
-
-func (w *Worker) close(ctx context.Context) error {
-	w.stopTasks()
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
-		return nil
-	}
-	w.closed = true
-	conns := w.conns
-	w.conns = nil
-	w.mu.Unlock()
-	err := w.reg.Close(ctx)
-	for _, c := range conns {
-		c.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("worker %s: %w", w.cfg.ID, err)
-	}
-	return nil
 }
 
 // followLeader keeps the leader's gRPC address from the registry.
@@ -251,6 +228,8 @@ func (w *Worker) pullLoop(ctx context.Context) {
 }
 
 // connect returns a client of the current leader, reusing its connection.
+// The pull loop, the reports and the heartbeats all go through it, so they
+// follow the leader the registry publishes.
 func (w *Worker) connect() (quarryv1.WorkerServiceClient, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -269,8 +248,7 @@ func (w *Worker) connect() (quarryv1.WorkerServiceClient, error) {
 		}
 		w.conns[w.leader] = conn
 	}
-	w.client = quarryv1.NewWorkerServiceClient(conn)
-	return w.client, nil
+	return quarryv1.NewWorkerServiceClient(conn), nil
 }
 
 // pull follows one assignment stream until it ends; got reports whether it
@@ -291,6 +269,8 @@ func (w *Worker) pull(ctx context.Context, client quarryv1.WorkerServiceClient) 
 			w.start(a)
 		case quarryv1.Action_ACTION_CANCEL:
 			w.cancel(a.GetAttemptId())
+		case quarryv1.Action_ACTION_DRAINED:
+			w.drainAcknowledged()
 		}
 	}
 }

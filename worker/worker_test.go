@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,13 +23,41 @@ import (
 )
 
 // fakeLeader is a WorkerService that sends what the test queues and
-// records the reports.
+// records the reports and heartbeats; its heartbeats answer abort for the
+// attempts in aborted.
 type fakeLeader struct {
 	quarryv1.UnimplementedWorkerServiceServer
 	assign  chan *quarryv1.TaskAssignment
 	drop    chan struct{}
 	pulls   chan string
 	reports chan *quarryv1.AttemptReport
+	beats   chan *quarryv1.HeartbeatRequest
+
+	mu      sync.Mutex
+	aborted map[uint64]bool
+}
+
+func (f *fakeLeader) Heartbeat(_ context.Context, r *quarryv1.HeartbeatRequest) (*quarryv1.HeartbeatResponse, error) {
+	select {
+	case f.beats <- r:
+	default: // the test is not listening
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	resp := &quarryv1.HeartbeatResponse{}
+	for _, p := range r.GetRunning() {
+		if f.aborted[p.GetAttemptId()] {
+			resp.Abort = append(resp.Abort, p.GetAttemptId())
+		}
+	}
+	return resp, nil
+}
+
+// abort makes the heartbeats answer abort for attempt id.
+func (f *fakeLeader) abort(id uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aborted[id] = true
 }
 
 func (f *fakeLeader) PullTasks(req *quarryv1.PullRequest, stream quarryv1.WorkerService_PullTasksServer) error {
@@ -60,6 +89,8 @@ func startFake(t *testing.T) (*fakeLeader, string) {
 		drop:    make(chan struct{}),
 		pulls:   make(chan string, 16),
 		reports: make(chan *quarryv1.AttemptReport, 16),
+		beats:   make(chan *quarryv1.HeartbeatRequest, 64),
+		aborted: map[uint64]bool{},
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,13 +115,27 @@ func (b blocking) GetRange(ctx context.Context, key string, _, _ int64) (io.Read
 	return b.Get(ctx, key)
 }
 
-// startWorker starts worker w1 against the leader at addr over b.
+// startWorker starts worker w1 with one slot against the leader at addr
+// over b.
 func startWorker(t *testing.T, addr string, b objstore.Bucket) *worker.Worker {
 	t.Helper()
-	w, err := worker.Start(context.Background(), worker.Config{
-		ID: "w1", Slots: 1, Bucket: b, Etcd: etcdtest.Start(t), Prefix: "/wt",
-		LeaderAddr: addr, Backoff: 10 * time.Millisecond, LeaseTTL: time.Second,
-	})
+	return startWorkerWith(t, worker.Config{Slots: 1, Bucket: b, LeaderAddr: addr})
+}
+
+// startWorkerWith starts worker w1 with cfg, filling in its id, a fresh
+// etcd (unless cfg has one), prefix /wt, short back-off, lease and drain
+// acknowledgement timeout (unless set). It is stopped when the test ends.
+func startWorkerWith(t *testing.T, cfg worker.Config) *worker.Worker {
+	t.Helper()
+	cfg.ID, cfg.Prefix = "w1", "/wt"
+	if cfg.Etcd == nil {
+		cfg.Etcd = etcdtest.Start(t)
+	}
+	cfg.Backoff, cfg.LeaseTTL = 10*time.Millisecond, time.Second
+	if cfg.DrainAckTimeout == 0 {
+		cfg.DrainAckTimeout = 200 * time.Millisecond
+	}
+	w, err := worker.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,10 @@ type Config struct {
 	// MaxLost is how many uncounted losses (worker lost, lease expired) of one
 	// task fail its job, so a task that kills every worker cannot loop forever.
 	MaxLost int
-	// AttemptTimeout is the lease given to an attempt when it is assigned.
+	// AttemptTimeout is an attempt's lease: it is given at assignment and
+	// again at every heartbeat of the attempt's worker, so an attempt is
+	// lost after a whole AttemptTimeout without a heartbeat, however long
+	// it runs.
 	AttemptTimeout time.Duration
 	// BackoffBase is the wait before retrying after the first failure; it
 	// doubles with every further failure up to BackoffMax.

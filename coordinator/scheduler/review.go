@@ -37,7 +37,7 @@ func (p *planner) review(j *Job, a *Attempt) {
 	case !ok:
 		kind, reason = ActLoseAttempt, "worker "+a.Worker+" lost"
 	case !p.now.Before(a.Deadline):
-		kind, reason = ActLoseAttempt, "lease expired at "+a.Deadline.UTC().Format(time.RFC3339Nano)
+		kind, reason = ActLoseAttempt, "lease expired at "+a.Deadline.UTC().Format(time.RFC3339Nano)+" with no heartbeat renewing it"
 	}
 	if kind == 0 || p.full() {
 		// Still running, or left for the next pass: it holds its slot.

@@ -83,7 +83,7 @@ type Attempt struct {
 	ID          uint64
 	Worker      string
 	Start       time.Time
-	Deadline    time.Time // lease deadline: past it the attempt is presumed lost
+	Deadline    time.Time // lease deadline, moved on by heartbeats: past it the attempt is presumed lost
 	End         time.Time // zero while running
 	State       AttemptState
 	Speculative bool

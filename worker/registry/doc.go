@@ -7,6 +7,7 @@
 // Everything lives under a caller-chosen prefix (e.g. "/quarry"):
 //
 //	<prefix>/workers/<id>   JSON WorkerInfo, attached to the worker's lease
+//	<prefix>/drain/<id>     a drain request, attached to the worker's lease
 //	<prefix>/leader         JSON LeaderInfo, attached to the leader's lease
 //	<prefix>/leader-term    highest raft term ever published (no lease)
 //
@@ -31,6 +32,15 @@
 // R+1, so no change is missed or seen twice. When the watch is cut it resumes
 // from the last revision it delivered; when that revision was compacted away
 // it lists again and emits the difference from what it had reported.
+//
+// # Draining
+//
+// RequestDrain writes a worker's drain key on the worker's own lease, so the
+// request disappears with the registration and never drains a later worker
+// of the same id. The worker follows the key with WatchDrain, publishes
+// itself Draining (the coordinator then assigns it nothing), finishes its
+// attempts and closes its registration; WaitGone waits for the key of the
+// registration to vanish.
 //
 // # Leader discovery
 //

@@ -17,6 +17,9 @@ var (
 	// ErrStaleTerm reports a leader publication whose raft term is older
 	// than one already published, or equal to one published by another node.
 	ErrStaleTerm = errors.New("stale leader term")
+	// ErrNotRegistered reports a drain request for a worker that has no
+	// registration.
+	ErrNotRegistered = errors.New("worker not registered")
 )
 
 // minTTL is the shortest lease etcd grants; shorter TTLs are rounded up.
@@ -103,6 +106,8 @@ func newKeys(prefix string) keys { return keys{prefix: strings.TrimRight(prefix,
 func (k keys) workers() string { return k.prefix + "/workers/" }
 
 func (k keys) worker(id string) string { return k.workers() + id }
+
+func (k keys) drain(id string) string { return k.prefix + "/drain/" + id }
 
 func (k keys) leader() string { return k.prefix + "/leader" }
 

@@ -46,6 +46,11 @@ const (
 	// ACTION_CANCEL stops the attempt named by attempt_id (job cancelled, or
 	// another attempt of the task won); only attempt_id and job_id are set.
 	Action_ACTION_CANCEL Action = 2
+	// ACTION_DRAINED tells the worker that the leader has recorded it as
+	// draining (no free slot) and will assign it nothing more: every RUN
+	// committed for it was sent before. A draining worker may leave once its
+	// running attempts are reported. No other field is set.
+	Action_ACTION_DRAINED Action = 3
 )
 
 // Enum value maps for Action.
@@ -54,11 +59,13 @@ var (
 		0: "ACTION_UNSPECIFIED",
 		1: "ACTION_RUN",
 		2: "ACTION_CANCEL",
+		3: "ACTION_DRAINED",
 	}
 	Action_value = map[string]int32{
 		"ACTION_UNSPECIFIED": 0,
 		"ACTION_RUN":         1,
 		"ACTION_CANCEL":      2,
+		"ACTION_DRAINED":     3,
 	}
 )
 
@@ -164,7 +171,8 @@ type Outcome int32
 const (
 	// OUTCOME_UNSPECIFIED is rejected.
 	Outcome_OUTCOME_UNSPECIFIED Outcome = 0
-	// OUTCOME_SUCCEEDED means the result was written to result_key.
+	// OUTCOME_SUCCEEDED means the attempt finished: result describes it and
+	// result_key names the object it wrote, if any.
 	Outcome_OUTCOME_SUCCEEDED Outcome = 1
 	// OUTCOME_FAILED means the attempt failed; error says why.
 	Outcome_OUTCOME_FAILED Outcome = 2
@@ -437,10 +445,15 @@ type TaskAssignment struct {
 	// output_key is the attempt-scoped object-store key under which the worker
 	// writes its partial result; it contains attempt_id.
 	OutputKey string `protobuf:"bytes,15,opt,name=output_key,json=outputKey,proto3" json:"output_key,omitempty"`
-	// deadline is when the leader gives up on the attempt and retries it.
+	// deadline is when the attempt's lease ends unless a Heartbeat renews it;
+	// past it the leader declares the attempt lost and retries the task.
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	// leader_term is the raft term of the leader that sent the assignment.
-	LeaderTerm    uint64 `protobuf:"varint,17,opt,name=leader_term,json=leaderTerm,proto3" json:"leader_term,omitempty"`
+	LeaderTerm uint64 `protobuf:"varint,17,opt,name=leader_term,json=leaderTerm,proto3" json:"leader_term,omitempty"`
+	// lease is how long the attempt lives without a heartbeat: each Heartbeat
+	// that lists it moves its deadline to a full lease after the leader
+	// received it.
+	Lease         *durationpb.Duration `protobuf:"bytes,18,opt,name=lease,proto3" json:"lease,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -594,6 +607,13 @@ func (x *TaskAssignment) GetLeaderTerm() uint64 {
 	return 0
 }
 
+func (x *TaskAssignment) GetLease() *durationpb.Duration {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
 // AttemptReport is a worker's account of a finished attempt.
 type AttemptReport struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -609,7 +629,9 @@ type AttemptReport struct {
 	WorkerId string `protobuf:"bytes,5,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
 	// outcome is how the attempt ended.
 	Outcome Outcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=quarry.v1.Outcome" json:"outcome,omitempty"`
-	// result_key is the object-store key of the partial result (SUCCEEDED).
+	// result_key is the object-store key of the partial result the attempt
+	// wrote (SUCCEEDED), empty when it writes none. It equals the key inside
+	// result.
 	ResultKey string `protobuf:"bytes,7,opt,name=result_key,json=resultKey,proto3" json:"result_key,omitempty"`
 	// error describes the failure (FAILED).
 	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
@@ -618,7 +640,12 @@ type AttemptReport struct {
 	// bytes_read is how many input bytes the attempt read.
 	BytesRead uint64 `protobuf:"varint,10,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
 	// duration is how long the attempt ran on the worker.
-	Duration      *durationpb.Duration `protobuf:"bytes,11,opt,name=duration,proto3" json:"duration,omitempty"`
+	Duration *durationpb.Duration `protobuf:"bytes,11,opt,name=duration,proto3" json:"duration,omitempty"`
+	// result is the attempt's result as the job layer encodes it, a
+	// jobs.TaskResult as JSON (SUCCEEDED): its object key, the small summary
+	// the coordinator plans the next stage from, and statistics. The
+	// coordinator keeps the accepted attempt's result as the task's outcome.
+	Result        []byte `protobuf:"bytes,12,opt,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -726,6 +753,13 @@ func (x *AttemptReport) GetBytesRead() uint64 {
 func (x *AttemptReport) GetDuration() *durationpb.Duration {
 	if x != nil {
 		return x.Duration
+	}
+	return nil
+}
+
+func (x *AttemptReport) GetResult() []byte {
+	if x != nil {
+		return x.Result
 	}
 	return nil
 }
@@ -846,8 +880,12 @@ type AttemptProgress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// attempt_id is the attempt's fencing token.
 	AttemptId uint64 `protobuf:"varint,1,opt,name=attempt_id,json=attemptId,proto3" json:"attempt_id,omitempty"`
-	// rows_read is how many input records the attempt has read so far.
-	RowsRead      uint64 `protobuf:"varint,2,opt,name=rows_read,json=rowsRead,proto3" json:"rows_read,omitempty"`
+	// rows_read is how many input records the attempt has read so far (0
+	// while the task does not count them before it ends).
+	RowsRead uint64 `protobuf:"varint,2,opt,name=rows_read,json=rowsRead,proto3" json:"rows_read,omitempty"`
+	// bytes_read is how many bytes the attempt has read from the object store
+	// so far.
+	BytesRead     uint64 `protobuf:"varint,3,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -896,11 +934,20 @@ func (x *AttemptProgress) GetRowsRead() uint64 {
 	return 0
 }
 
+func (x *AttemptProgress) GetBytesRead() uint64 {
+	if x != nil {
+		return x.BytesRead
+	}
+	return 0
+}
+
 // HeartbeatResponse answers a HeartbeatRequest.
 type HeartbeatResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// abort lists the attempts of the request that the leader no longer
-	// considers running; the worker should stop them and not report them.
+	// considers running on this worker (lost, cancelled, superseded, unknown):
+	// their leases were not renewed; the worker must stop them and not report
+	// them.
 	Abort         []uint64 `protobuf:"varint,1,rep,packed,name=abort,proto3" json:"abort,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2032,7 +2079,7 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x1d\n" +
 	"\n" +
 	"free_slots\x18\x02 \x01(\rR\tfreeSlots\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\tR\aversion\"\xb1\x04\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\"\xe2\x04\n" +
 	"\x0eTaskAssignment\x12)\n" +
 	"\x06action\x18\x01 \x01(\x0e2\x11.quarry.v1.ActionR\x06action\x12\x1d\n" +
 	"\n" +
@@ -2056,7 +2103,8 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"output_key\x18\x0f \x01(\tR\toutputKey\x126\n" +
 	"\bdeadline\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x1f\n" +
 	"\vleader_term\x18\x11 \x01(\x04R\n" +
-	"leaderTerm\"\xe2\x02\n" +
+	"leaderTerm\x12/\n" +
+	"\x05lease\x18\x12 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"\xfa\x02\n" +
 	"\rAttemptReport\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n" +
 	"\x05stage\x18\x02 \x01(\rR\x05stage\x12\x12\n" +
@@ -2072,17 +2120,20 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"\n" +
 	"bytes_read\x18\n" +
 	" \x01(\x04R\tbytesRead\x125\n" +
-	"\bduration\x18\v \x01(\v2\x19.google.protobuf.DurationR\bduration\"?\n" +
+	"\bduration\x18\v \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x16\n" +
+	"\x06result\x18\f \x01(\fR\x06result\"?\n" +
 	"\tReportAck\x12\x1a\n" +
 	"\baccepted\x18\x01 \x01(\bR\baccepted\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"e\n" +
 	"\x10HeartbeatRequest\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x124\n" +
-	"\arunning\x18\x02 \x03(\v2\x1a.quarry.v1.AttemptProgressR\arunning\"M\n" +
+	"\arunning\x18\x02 \x03(\v2\x1a.quarry.v1.AttemptProgressR\arunning\"l\n" +
 	"\x0fAttemptProgress\x12\x1d\n" +
 	"\n" +
 	"attempt_id\x18\x01 \x01(\x04R\tattemptId\x12\x1b\n" +
-	"\trows_read\x18\x02 \x01(\x04R\browsRead\")\n" +
+	"\trows_read\x18\x02 \x01(\x04R\browsRead\x12\x1d\n" +
+	"\n" +
+	"bytes_read\x18\x03 \x01(\x04R\tbytesRead\")\n" +
 	"\x11HeartbeatResponse\x12\x14\n" +
 	"\x05abort\x18\x01 \x03(\x04R\x05abort\"\xb8\x01\n" +
 	"\x10SubmitJobRequest\x12&\n" +
@@ -2168,12 +2219,13 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"\arunning\x18\x05 \x01(\rR\arunning\x12\x1a\n" +
 	"\bdraining\x18\x06 \x01(\bR\bdraining\x129\n" +
 	"\n" +
-	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt*C\n" +
+	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt*W\n" +
 	"\x06Action\x12\x16\n" +
 	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ACTION_RUN\x10\x01\x12\x11\n" +
-	"\rACTION_CANCEL\x10\x02*\xa6\x01\n" +
+	"\rACTION_CANCEL\x10\x02\x12\x12\n" +
+	"\x0eACTION_DRAINED\x10\x03*\xa6\x01\n" +
 	"\aJobType\x12\x18\n" +
 	"\x14JOB_TYPE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fJOB_TYPE_IMPORT\x10\x01\x12\x15\n" +
@@ -2261,50 +2313,51 @@ var file_quarry_v1_quarry_proto_depIdxs = []int32{
 	0,  // 0: quarry.v1.TaskAssignment.action:type_name -> quarry.v1.Action
 	1,  // 1: quarry.v1.TaskAssignment.job_type:type_name -> quarry.v1.JobType
 	27, // 2: quarry.v1.TaskAssignment.deadline:type_name -> google.protobuf.Timestamp
-	2,  // 3: quarry.v1.AttemptReport.outcome:type_name -> quarry.v1.Outcome
-	28, // 4: quarry.v1.AttemptReport.duration:type_name -> google.protobuf.Duration
-	10, // 5: quarry.v1.HeartbeatRequest.running:type_name -> quarry.v1.AttemptProgress
-	1,  // 6: quarry.v1.SubmitJobRequest.type:type_name -> quarry.v1.JobType
-	3,  // 7: quarry.v1.SubmitJobRequest.priority:type_name -> quarry.v1.Priority
-	1,  // 8: quarry.v1.JobStatus.type:type_name -> quarry.v1.JobType
-	3,  // 9: quarry.v1.JobStatus.priority:type_name -> quarry.v1.Priority
-	4,  // 10: quarry.v1.JobStatus.state:type_name -> quarry.v1.JobState
-	27, // 11: quarry.v1.JobStatus.submitted_at:type_name -> google.protobuf.Timestamp
-	27, // 12: quarry.v1.JobStatus.started_at:type_name -> google.protobuf.Timestamp
-	27, // 13: quarry.v1.JobStatus.finished_at:type_name -> google.protobuf.Timestamp
-	14, // 14: quarry.v1.JobStatus.stages:type_name -> quarry.v1.StageProgress
-	15, // 15: quarry.v1.JobStatus.results:type_name -> quarry.v1.ResultObject
-	4,  // 16: quarry.v1.ListJobsRequest.states:type_name -> quarry.v1.JobState
-	13, // 17: quarry.v1.ListJobsResponse.jobs:type_name -> quarry.v1.JobStatus
-	23, // 18: quarry.v1.ListDatasetsResponse.datasets:type_name -> quarry.v1.DatasetInfo
-	27, // 19: quarry.v1.DatasetInfo.created_at:type_name -> google.protobuf.Timestamp
-	26, // 20: quarry.v1.ListWorkersResponse.workers:type_name -> quarry.v1.WorkerStatus
-	27, // 21: quarry.v1.WorkerStatus.started_at:type_name -> google.protobuf.Timestamp
-	5,  // 22: quarry.v1.WorkerService.PullTasks:input_type -> quarry.v1.PullRequest
-	7,  // 23: quarry.v1.WorkerService.ReportAttempt:input_type -> quarry.v1.AttemptReport
-	9,  // 24: quarry.v1.WorkerService.Heartbeat:input_type -> quarry.v1.HeartbeatRequest
-	12, // 25: quarry.v1.JobService.SubmitJob:input_type -> quarry.v1.SubmitJobRequest
-	16, // 26: quarry.v1.JobService.GetJob:input_type -> quarry.v1.GetJobRequest
-	17, // 27: quarry.v1.JobService.ListJobs:input_type -> quarry.v1.ListJobsRequest
-	19, // 28: quarry.v1.JobService.CancelJob:input_type -> quarry.v1.CancelJobRequest
-	20, // 29: quarry.v1.JobService.WatchJob:input_type -> quarry.v1.WatchJobRequest
-	21, // 30: quarry.v1.JobService.ListDatasets:input_type -> quarry.v1.ListDatasetsRequest
-	24, // 31: quarry.v1.JobService.ListWorkers:input_type -> quarry.v1.ListWorkersRequest
-	6,  // 32: quarry.v1.WorkerService.PullTasks:output_type -> quarry.v1.TaskAssignment
-	8,  // 33: quarry.v1.WorkerService.ReportAttempt:output_type -> quarry.v1.ReportAck
-	11, // 34: quarry.v1.WorkerService.Heartbeat:output_type -> quarry.v1.HeartbeatResponse
-	13, // 35: quarry.v1.JobService.SubmitJob:output_type -> quarry.v1.JobStatus
-	13, // 36: quarry.v1.JobService.GetJob:output_type -> quarry.v1.JobStatus
-	18, // 37: quarry.v1.JobService.ListJobs:output_type -> quarry.v1.ListJobsResponse
-	13, // 38: quarry.v1.JobService.CancelJob:output_type -> quarry.v1.JobStatus
-	13, // 39: quarry.v1.JobService.WatchJob:output_type -> quarry.v1.JobStatus
-	22, // 40: quarry.v1.JobService.ListDatasets:output_type -> quarry.v1.ListDatasetsResponse
-	25, // 41: quarry.v1.JobService.ListWorkers:output_type -> quarry.v1.ListWorkersResponse
-	32, // [32:42] is the sub-list for method output_type
-	22, // [22:32] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	28, // 3: quarry.v1.TaskAssignment.lease:type_name -> google.protobuf.Duration
+	2,  // 4: quarry.v1.AttemptReport.outcome:type_name -> quarry.v1.Outcome
+	28, // 5: quarry.v1.AttemptReport.duration:type_name -> google.protobuf.Duration
+	10, // 6: quarry.v1.HeartbeatRequest.running:type_name -> quarry.v1.AttemptProgress
+	1,  // 7: quarry.v1.SubmitJobRequest.type:type_name -> quarry.v1.JobType
+	3,  // 8: quarry.v1.SubmitJobRequest.priority:type_name -> quarry.v1.Priority
+	1,  // 9: quarry.v1.JobStatus.type:type_name -> quarry.v1.JobType
+	3,  // 10: quarry.v1.JobStatus.priority:type_name -> quarry.v1.Priority
+	4,  // 11: quarry.v1.JobStatus.state:type_name -> quarry.v1.JobState
+	27, // 12: quarry.v1.JobStatus.submitted_at:type_name -> google.protobuf.Timestamp
+	27, // 13: quarry.v1.JobStatus.started_at:type_name -> google.protobuf.Timestamp
+	27, // 14: quarry.v1.JobStatus.finished_at:type_name -> google.protobuf.Timestamp
+	14, // 15: quarry.v1.JobStatus.stages:type_name -> quarry.v1.StageProgress
+	15, // 16: quarry.v1.JobStatus.results:type_name -> quarry.v1.ResultObject
+	4,  // 17: quarry.v1.ListJobsRequest.states:type_name -> quarry.v1.JobState
+	13, // 18: quarry.v1.ListJobsResponse.jobs:type_name -> quarry.v1.JobStatus
+	23, // 19: quarry.v1.ListDatasetsResponse.datasets:type_name -> quarry.v1.DatasetInfo
+	27, // 20: quarry.v1.DatasetInfo.created_at:type_name -> google.protobuf.Timestamp
+	26, // 21: quarry.v1.ListWorkersResponse.workers:type_name -> quarry.v1.WorkerStatus
+	27, // 22: quarry.v1.WorkerStatus.started_at:type_name -> google.protobuf.Timestamp
+	5,  // 23: quarry.v1.WorkerService.PullTasks:input_type -> quarry.v1.PullRequest
+	7,  // 24: quarry.v1.WorkerService.ReportAttempt:input_type -> quarry.v1.AttemptReport
+	9,  // 25: quarry.v1.WorkerService.Heartbeat:input_type -> quarry.v1.HeartbeatRequest
+	12, // 26: quarry.v1.JobService.SubmitJob:input_type -> quarry.v1.SubmitJobRequest
+	16, // 27: quarry.v1.JobService.GetJob:input_type -> quarry.v1.GetJobRequest
+	17, // 28: quarry.v1.JobService.ListJobs:input_type -> quarry.v1.ListJobsRequest
+	19, // 29: quarry.v1.JobService.CancelJob:input_type -> quarry.v1.CancelJobRequest
+	20, // 30: quarry.v1.JobService.WatchJob:input_type -> quarry.v1.WatchJobRequest
+	21, // 31: quarry.v1.JobService.ListDatasets:input_type -> quarry.v1.ListDatasetsRequest
+	24, // 32: quarry.v1.JobService.ListWorkers:input_type -> quarry.v1.ListWorkersRequest
+	6,  // 33: quarry.v1.WorkerService.PullTasks:output_type -> quarry.v1.TaskAssignment
+	8,  // 34: quarry.v1.WorkerService.ReportAttempt:output_type -> quarry.v1.ReportAck
+	11, // 35: quarry.v1.WorkerService.Heartbeat:output_type -> quarry.v1.HeartbeatResponse
+	13, // 36: quarry.v1.JobService.SubmitJob:output_type -> quarry.v1.JobStatus
+	13, // 37: quarry.v1.JobService.GetJob:output_type -> quarry.v1.JobStatus
+	18, // 38: quarry.v1.JobService.ListJobs:output_type -> quarry.v1.ListJobsResponse
+	13, // 39: quarry.v1.JobService.CancelJob:output_type -> quarry.v1.JobStatus
+	13, // 40: quarry.v1.JobService.WatchJob:output_type -> quarry.v1.JobStatus
+	22, // 41: quarry.v1.JobService.ListDatasets:output_type -> quarry.v1.ListDatasetsResponse
+	25, // 42: quarry.v1.JobService.ListWorkers:output_type -> quarry.v1.ListWorkersResponse
+	33, // [33:43] is the sub-list for method output_type
+	23, // [23:33] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_quarry_v1_quarry_proto_init() }

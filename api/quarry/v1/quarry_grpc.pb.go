@@ -41,8 +41,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // WorkerService is served by the raft leader for the workers. Followers
-// answer every call with FAILED_PRECONDITION ("not the leader"); a worker then
-// looks the leader up in etcd and calls again.
+// answer every call with UNAVAILABLE ("not the leader"); a worker then looks
+// the leader up in etcd and calls again.
 type WorkerServiceClient interface {
 	// PullTasks opens a server stream on which the leader pushes the worker's
 	// assignments as soon as they are committed through raft, and the
@@ -58,10 +58,15 @@ type WorkerServiceClient interface {
 	// the worker must then forget the attempt's result (the coordinator
 	// garbage-collects its objects).
 	ReportAttempt(ctx context.Context, in *AttemptReport, opts ...grpc.CallOption) (*ReportAck, error)
-	// Heartbeat reports the progress of running attempts (rows read so far).
-	// It is optional: liveness is etcd's job (the worker's lease), and a
-	// missing heartbeat never fails a task. The answer names the attempts the
-	// leader no longer considers running, which the worker should abort.
+	// Heartbeat renews the leases of the worker's running attempts and reports
+	// their progress. The leader commits one raft entry per heartbeat that
+	// extends the lease of every listed attempt still running on that worker
+	// to a full lease from now; an attempt that goes a whole lease without a
+	// heartbeat is declared lost and retried elsewhere (a loss, never a counted
+	// failure). The worker sends one at least every third of the shortest
+	// lease of its running attempts (TaskAssignment.lease). The answer names
+	// the listed attempts the leader no longer considers running, which the
+	// worker must stop without reporting.
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 }
 
@@ -117,8 +122,8 @@ func (c *workerServiceClient) Heartbeat(ctx context.Context, in *HeartbeatReques
 // for forward compatibility.
 //
 // WorkerService is served by the raft leader for the workers. Followers
-// answer every call with FAILED_PRECONDITION ("not the leader"); a worker then
-// looks the leader up in etcd and calls again.
+// answer every call with UNAVAILABLE ("not the leader"); a worker then looks
+// the leader up in etcd and calls again.
 type WorkerServiceServer interface {
 	// PullTasks opens a server stream on which the leader pushes the worker's
 	// assignments as soon as they are committed through raft, and the
@@ -134,10 +139,15 @@ type WorkerServiceServer interface {
 	// the worker must then forget the attempt's result (the coordinator
 	// garbage-collects its objects).
 	ReportAttempt(context.Context, *AttemptReport) (*ReportAck, error)
-	// Heartbeat reports the progress of running attempts (rows read so far).
-	// It is optional: liveness is etcd's job (the worker's lease), and a
-	// missing heartbeat never fails a task. The answer names the attempts the
-	// leader no longer considers running, which the worker should abort.
+	// Heartbeat renews the leases of the worker's running attempts and reports
+	// their progress. The leader commits one raft entry per heartbeat that
+	// extends the lease of every listed attempt still running on that worker
+	// to a full lease from now; an attempt that goes a whole lease without a
+	// heartbeat is declared lost and retried elsewhere (a loss, never a counted
+	// failure). The worker sends one at least every third of the shortest
+	// lease of its running attempts (TaskAssignment.lease). The answer names
+	// the listed attempts the leader no longer considers running, which the
+	// worker must stop without reporting.
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	mustEmbedUnimplementedWorkerServiceServer()
 }
