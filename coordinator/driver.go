@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/quarrydata/quarry/coordinator/scheduler"
@@ -28,6 +29,9 @@ type Driver struct {
 	log      *slog.Logger
 	interval time.Duration
 	now      func() time.Time
+
+	mu        sync.Mutex
+	collected map[string]bool // finished jobs whose partials were collected
 }
 
 // NewDriver returns the driver of store's jobs over bucket. Run wakes on
@@ -38,7 +42,7 @@ func NewDriver(store *Store, bucket objstore.Bucket, interval time.Duration) *Dr
 	if interval <= 0 {
 		interval = time.Second
 	}
-	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now}
+	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now, collected: map[string]bool{}}
 }
 
 // Submit validates a job spec (JSON), pins its dataset version, plans its
@@ -52,11 +56,10 @@ func (d *Driver) Submit(ctx context.Context, id string, specJSON []byte, priorit
 	if err != nil {
 		return fmt.Errorf("submit job %s: %w", id, err)
 	}
-	m, err := dataset.LoadManifest(ctx, d.bucket, spec.Dataset, spec.Version)
+	spec, m, err := jobs.Prepare(ctx, d.bucket, spec)
 	if err != nil {
 		return fmt.Errorf("submit job %s: %w", id, err)
 	}
-	spec.Version = m.Version
 	first, err := jobs.Plan(jobs.Job{ID: id, Spec: spec}, m)
 	if err != nil {
 		return fmt.Errorf("submit job %s: %w", id, err)
@@ -149,9 +152,15 @@ func (d *Driver) Run(ctx context.Context) {
 	}
 }
 
-// Step advances every job ready for its next stage once.
+// Step advances every job ready for its next stage once, and collects
+// the partial objects of failed and cancelled jobs once none of their
+// attempts runs any more.
 func (d *Driver) Step(ctx context.Context) {
 	for _, j := range d.store.FSM().Jobs() {
+		if j.State == scheduler.JobFailed || j.State == scheduler.JobCancelled {
+			d.collect(ctx, j)
+			continue
+		}
 		if j.State != scheduler.JobRunning || !allDone(j) {
 			continue
 		}
@@ -162,6 +171,40 @@ func (d *Driver) Step(ctx context.Context) {
 			d.log.Warn("advance job", "job", j.ID, "err", err)
 		}
 	}
+}
+
+// collect deletes the partial objects of finished job j (and, for an
+// import, its unpublished dataset objects) once no attempt of it runs.
+// Each driver does it once per job; a new leader's driver does it again,
+// which finds nothing left.
+func (d *Driver) collect(ctx context.Context, j *Job) {
+	d.mu.Lock()
+	done := d.collected[j.ID]
+	d.mu.Unlock()
+	if done || running(j) {
+		return
+	}
+	if _, err := jobs.GC(ctx, d.bucket, j.ID, nil); err != nil {
+		d.log.Warn("collect partials of finished job", "job", j.ID, "state", j.State.String(), "err", err)
+		return
+	}
+	d.mu.Lock()
+	d.collected[j.ID] = true
+	d.mu.Unlock()
+}
+
+// running reports whether an attempt of j still runs.
+func running(j *Job) bool {
+	for _, st := range j.Stages {
+		for _, t := range st.Tasks {
+			for _, a := range t.Attempts {
+				if a.State == scheduler.AttemptRunning {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // allDone reports whether j has stages and every task of them is done.
@@ -187,7 +230,7 @@ func (d *Driver) advance(ctx context.Context, j *Job) error {
 	if err := json.Unmarshal(j.Spec, &spec); err != nil {
 		return d.fail(j.ID, fmt.Errorf("decode spec: %w", err))
 	}
-	m, err := dataset.LoadManifest(ctx, d.bucket, spec.Dataset, spec.Version)
+	m, err := jobs.ManifestFor(ctx, d.bucket, spec)
 	if err != nil {
 		return err
 	}

@@ -236,7 +236,7 @@ func TestImportGCWhileRunning(t *testing.T) {
 			for _, c := range st.Stages {
 				keep = append(keep, c.keys()...)
 			}
-			if err := collect(ctx, store, id, keep); err != nil {
+			if _, err := GC(ctx, store, id, keep); err != nil {
 				t.Fatal(err)
 			}
 			for i, task := range s.Tasks {
@@ -255,7 +255,7 @@ func TestImportGCWhileRunning(t *testing.T) {
 				}
 			}
 		}
-		if err := collect(ctx, store, id, nil); err != nil {
+		if _, err := GC(ctx, store, id, nil); err != nil {
 			t.Fatal(err)
 		}
 		left, _ := objstore.List(ctx, store, dataset.ObjectsPrefix("d", "job-"+id))

@@ -78,7 +78,7 @@ func RunLocal(ctx context.Context, b objstore.Bucket, spec Spec, opt LocalOption
 		// Collect even when ctx is cancelled; keep nothing but results.
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		collect(gctx, b, opt.JobID, nil)
+		GC(gctx, b, opt.JobID, nil)
 		return nil, err
 	}
 	var keep []string
@@ -87,7 +87,7 @@ func RunLocal(ctx context.Context, b objstore.Bucket, spec Spec, opt LocalOption
 			keep = append(keep, c.keys()...)
 		}
 	}
-	if err := collect(ctx, b, opt.JobID, keep); err != nil {
+	if _, err := GC(ctx, b, opt.JobID, keep); err != nil {
 		return nil, err
 	}
 	res := &Result{Job: st.Job, Stages: st.Stages}
@@ -123,16 +123,6 @@ func runStages(ctx context.Context, b objstore.Bucket, st *State, opt LocalOptio
 		}
 		st.Stages = append(st.Stages, Completed{Stage: *s, Results: results})
 	}
-}
-
-// collect is GC, then an import's dataset objects that no published
-// version references.
-func collect(ctx context.Context, b objstore.Bucket, id string, keep []string) error {
-	if _, err := GC(ctx, b, id, keep); err != nil {
-		return err
-	}
-	_, err := gcImport(ctx, b, id, keep)
-	return err
 }
 
 // runStage runs every task of s on opt.Workers goroutines and returns the

@@ -93,6 +93,8 @@ func publishResult(ctx context.Context, b objstore.Bucket, key string, data []by
 // keep (the accepted attempts' keys the job still needs): the orphans of
 // failed, duplicated or speculative attempts. It returns the keys deleted.
 // Call it with keep empty once the job is finished to drop every partial.
+// For an import it also deletes the job's dataset objects that no
+// published version references.
 func GC(ctx context.Context, b objstore.Bucket, id string, keep []string) ([]string, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -114,6 +116,11 @@ func GC(ctx context.Context, b objstore.Bucket, id string, keep []string) ([]str
 			return deleted, fmt.Errorf("gc job %s: %w", id, err)
 		}
 		deleted = append(deleted, k)
+	}
+	more, err := gcImport(ctx, b, id, keep)
+	deleted = append(deleted, more...)
+	if err != nil {
+		return deleted, err
 	}
 	return deleted, nil
 }
