@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
 
-	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/coordinator"
 	"github.com/quarrydata/quarry/internal/etcdembed"
 	"github.com/quarrydata/quarry/storage/objstore/local"
@@ -78,18 +74,13 @@ type devCluster struct {
 	log     *slog.Logger
 	etcd    *etcdembed.Server
 	cli     *clientv3.Client
+	node    *coordinator.Node
 	store   *coordinator.Store
-	bucket  *local.Bucket
-	srv     *grpc.Server
-	ws      *coordinator.WorkerServer
-	served  chan struct{}
 	driver  *coordinator.Driver
-	stop    context.CancelFunc
-	loops   sync.WaitGroup // driver, membership watch, leader publisher
+	bucket  *local.Bucket
 	workers []*worker.Worker
-	addr    string
-	http    string     // the HTTP API's address
-	httpErr chan error // the HTTP API's ServeHTTPAPI result
+	addr    string // the coordinator's gRPC address
+	http    string // the HTTP API's address
 }
 
 // runDev starts the cluster, runs the demo or serves until ctx ends, and
@@ -110,8 +101,8 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) (err error) {
 	return c.demo(ctx, out, f.demoInput)
 }
 
-// start starts the parts in order: etcd, the raft store, the bucket, the
-// gRPC server, the leader's loops and the workers.
+// start starts the parts in order: etcd, the bucket, the coordinator
+// node (raft, gRPC, HTTP, driver) and the workers.
 func (c *devCluster) start(ctx context.Context, f devFlags) error {
 	ecfg := etcdembed.DefaultConfig()
 	ecfg.Dir = filepath.Join(f.dataDir, "etcd")
@@ -125,66 +116,30 @@ func (c *devCluster) start(ctx context.Context, f devFlags) error {
 	if c.cli, err = e.Client(); err != nil {
 		return err
 	}
+	if c.bucket, err = local.New(filepath.Join(f.dataDir, "quarry-data")); err != nil {
+		return err
+	}
 
 	rcfg := coordinator.LocalConfig("dev", filepath.Join(f.dataDir, "raft"))
 	rcfg.BindAddr = f.raftAddr
-	rcfg.Logger = slog.Default()
-	if c.store, err = coordinator.Open(rcfg); err != nil {
+	c.node, err = coordinator.StartNode(ctx, coordinator.NodeConfig{
+		Raft: rcfg, Bucket: c.bucket, Etcd: c.cli, Prefix: devPrefix,
+		GRPCAddr: f.grpcAddr, HTTPAddr: f.httpAddr, Logger: slog.Default(),
+	})
+	if err != nil {
 		return err
 	}
-	if err := c.store.Bootstrap(); err != nil {
-		return err
-	}
+	c.store, c.driver = c.node.Store(), c.node.Driver()
+	c.addr, c.http = c.node.GRPCAddr(), c.node.HTTPAddr()
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := c.store.WaitForLeader(wctx); err != nil {
 		return fmt.Errorf("coordinator: %w", err)
 	}
-	// On a restart, apply the whole log before the driver reads jobs.
+	// On a restart, apply the whole log before the demo reads jobs.
 	if err := c.store.Barrier(); err != nil {
 		return fmt.Errorf("coordinator: %w", err)
 	}
-
-	if c.bucket, err = local.New(filepath.Join(f.dataDir, "quarry-data")); err != nil {
-		return err
-	}
-
-	lis, err := net.Listen("tcp", f.grpcAddr)
-	if err != nil {
-		return fmt.Errorf("grpc listen: %w", err)
-	}
-	c.addr = lis.Addr().String()
-	c.srv = grpc.NewServer(coordinator.ServerOptions()...)
-	c.ws = coordinator.NewWorkerServer(c.store, 20*time.Millisecond)
-	quarryv1.RegisterWorkerServiceServer(c.srv, c.ws)
-	c.served = make(chan struct{})
-	go func() {
-		defer close(c.served)
-		if err := c.srv.Serve(lis); err != nil {
-			c.log.Error("grpc server", "err", err)
-		}
-	}()
-
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	c.stop = stop
-	c.driver = coordinator.NewDriver(c.store, c.bucket, 20*time.Millisecond)
-	c.loops.Go(func() { c.driver.Run(runCtx) })
-	c.loops.Go(func() {
-		if err := coordinator.WatchMembership(runCtx, c.store, c.cli, devPrefix, 100*time.Millisecond); err != nil {
-			c.log.Error("membership watch", "err", err)
-		}
-	})
-	hlis, err := net.Listen("tcp", f.httpAddr)
-	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
-	}
-	c.http = hlis.Addr().String()
-	c.httpErr = make(chan error, 1)
-	api := coordinator.NewHTTPHandler(coordinator.NewJobAPI(c.driver, c.store), slog.Default())
-	go func() { c.httpErr <- coordinator.ServeHTTPAPI(runCtx, hlis, api) }()
-	c.loops.Go(func() {
-		coordinator.PublishLeadership(runCtx, c.store, c.cli, devPrefix, c.addr, 5*time.Second, 100*time.Millisecond)
-	})
 
 	for i := range f.workers {
 		w, err := worker.Start(ctx, worker.Config{
@@ -210,27 +165,13 @@ func (c *devCluster) close() error {
 		}
 		cancel()
 	}
-	if c.stop != nil {
-		c.stop()
-		c.loops.Wait()
-	}
-	if c.httpErr != nil {
-		if err := <-c.httpErr; err != nil {
+	if c.node != nil {
+		if err := c.node.Close(); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if c.srv != nil {
-		c.ws.Stop()
-		c.srv.GracefulStop()
-		<-c.served
 	}
 	if c.bucket != nil {
 		c.bucket.Close()
-	}
-	if c.store != nil {
-		if err := c.store.Close(); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	if c.cli != nil {
 		c.cli.Close()

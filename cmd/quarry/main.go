@@ -65,6 +65,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newMineCmd())
 	root.AddCommand(newDatasetCmd())
 	root.AddCommand(newDevCmd())
+	root.AddCommand(newCoordinatorCmd(), newWorkerCmd())
+	root.AddCommand(newSubmitCmd(), newJobsCmd(), newWorkersCmd())
 	return root
 }
 
