@@ -35,10 +35,10 @@ rm -rf "$out/store"
 "$quarry" dataset import "$sample" --name retail --partitions 4 --store "$out/store" --log-level warn
 "$quarry" dataset describe retail --store "$out/store" | sed -n '1,12p'
 echo
-echo "== The same rules and segments from the embedded cluster: quarry dev --demo"
-echo "   (etcd, a raft coordinator and two gRPC workers in one process, on loopback)"
+echo "== The same on the embedded cluster: quarry dev --demo"
+echo "   (etcd, a raft coordinator and two gRPC workers in one process, on loopback;"
+echo "    import, rules, sequences, segments and model jobs; then it serves until Ctrl-C)"
+echo "   The single-process results above are in $out/ (JSON Lines)."
 rm -rf "$out/dev"
-"$quarry" dev --demo --data-dir "$out/dev" --demo-input "$sample" \
-  --etcd-client-addr 0 --grpc-addr 127.0.0.1:0 --raft-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --log-level warn
-echo
-echo "All results are in $out/ (JSON Lines). Try: $quarry mine --help, $quarry dataset --help"
+export PATH="$(dirname "$quarry"):$PATH"
+exec "$quarry" dev --demo --data-dir "$out/dev" --demo-input "$sample" --log-level warn

@@ -26,6 +26,7 @@ const devPrefix = "/quarry"
 type devFlags struct {
 	dataDir    string
 	demo       bool
+	exit       bool
 	demoInput  string
 	workers    int
 	grpcAddr   string
@@ -45,9 +46,11 @@ start, resumed after), the local-folder store D/quarry-data, the
 coordinator's gRPC WorkerService and N workers talking to it over gRPC.
 It serves until interrupted.
 
-With --demo it imports the sample log as dataset "retail" (unless present),
-runs an itemsets+rules job and a segments job, prints the top rules and the
-segment sizes, and exits.`,
+With --demo it first imports the sample log as dataset "retail" with an
+import job (unless present), runs rules, sequences and segments jobs and a
+model job bundling them, prints the top rules, the longest sequences, the
+segment sizes and what to try next, and keeps serving (--exit: exits
+instead).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.workers < 1 {
@@ -58,13 +61,14 @@ segment sizes, and exits.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.dataDir, "data-dir", envOr("QUARRY_DATA_DIR", "."), "data folder: etcd, raft and quarry-data live under it (env QUARRY_DATA_DIR)")
-	fs.BoolVar(&f.demo, "demo", false, "import the sample data, run the demo jobs, print their results and exit")
+	fs.BoolVar(&f.demo, "demo", false, "import the sample data, run the demo jobs and print their results, then serve")
+	fs.BoolVar(&f.exit, "exit", false, "with --demo: exit after the demo instead of serving")
 	fs.StringVar(&f.demoInput, "demo-input", filepath.Join("testdata", "online-retail-sample.csv.gz"), "CSV log the demo imports as dataset retail")
 	fs.IntVar(&f.workers, "workers", 2, "number of workers")
-	fs.StringVar(&f.grpcAddr, "grpc-addr", "127.0.0.1:7701", "coordinator gRPC address (port 0: a free port)")
-	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:7700", "HTTP/JSON job API address (port 0: a free port)")
-	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7702", "coordinator raft address (port 0: a free port)")
-	fs.StringVar(&f.etcdClient, "etcd-client-addr", "127.0.0.1:2379", "embedded etcd client address (0: a free port)")
+	fs.StringVar(&f.grpcAddr, "grpc-addr", envOr("QUARRY_GRPC_ADDR", "127.0.0.1:7701"), "coordinator gRPC address, port 0: a free port (env QUARRY_GRPC_ADDR)")
+	fs.StringVar(&f.httpAddr, "http-addr", envOr("QUARRY_HTTP_ADDR", "127.0.0.1:7700"), "HTTP/JSON job API address, port 0: a free port (env QUARRY_HTTP_ADDR)")
+	fs.StringVar(&f.raftAddr, "raft-addr", envOr("QUARRY_RAFT_ADDR", "127.0.0.1:7702"), "coordinator raft address, port 0: a free port (env QUARRY_RAFT_ADDR)")
+	fs.StringVar(&f.etcdClient, "etcd-client-addr", envOr("QUARRY_ETCD_CLIENT_ADDR", "127.0.0.1:2379"), "embedded etcd client address, 0: a free port (env QUARRY_ETCD_CLIENT_ADDR)")
 	return cmd
 }
 
@@ -93,12 +97,34 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) (err error) {
 	}
 	fmt.Fprintf(out, "quarry dev: etcd %s, coordinator gRPC %s, HTTP http://%s, raft %s, %d workers, store %s\n",
 		c.etcd.Endpoint(), c.addr, c.http, c.store.Addr(), len(c.workers), c.bucket.String())
-	if !f.demo {
-		fmt.Fprintln(out, "serving; interrupt to stop")
-		<-ctx.Done()
-		return nil
+	if f.demo {
+		if err := c.demo(ctx, out, f.demoInput); err != nil {
+			return err
+		}
+		if f.exit {
+			return nil
+		}
 	}
-	return c.demo(ctx, out, f.demoInput)
+	c.tryNext(out)
+	fmt.Fprintln(out, "serving; interrupt to stop")
+	<-ctx.Done()
+	return nil
+}
+
+// tryNext prints commands to try against the running cluster.
+func (c *devCluster) tryNext(out io.Writer) {
+	coord := ""
+	if c.addr != "127.0.0.1:7701" {
+		coord = " --coordinator " + c.addr
+	}
+	fmt.Fprintf(out, `
+Try next, from another terminal:
+  quarry jobs ls%[1]s
+  quarry submit rules --dataset retail --min-support 0.02 --min-confidence 0.5 --watch%[1]s
+  quarry submit segments --dataset retail --k 5 --seed 7 --watch%[1]s
+  quarry workers ls%[1]s
+  curl http://%[2]s/v1/jobs
+`, coord, c.http)
 }
 
 // start starts the parts in order: etcd, the bucket, the coordinator

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -20,9 +18,6 @@ import (
 	"github.com/quarrydata/quarry/coordinator/scheduler"
 	"github.com/quarrydata/quarry/jobs"
 	"github.com/quarrydata/quarry/storage/dataset"
-	"github.com/quarrydata/quarry/storage/format"
-	"github.com/quarrydata/quarry/storage/objstore/local"
-	"github.com/quarrydata/quarry/storage/split"
 )
 
 // demoDataset is the dataset the demo imports and mines.
@@ -30,40 +25,67 @@ const demoDataset = "retail"
 
 // The demo jobs.
 const (
-	demoRulesSpec    = `{"type":"itemsets","dataset":"retail","itemsets":{"min_support":0.015,"max_size":3,"rules":{"min_confidence":0.6}}}`
-	demoSegmentsSpec = `{"type":"segments","dataset":"retail","segments":{"k":4,"seed":1}}`
+	demoRulesSpec     = `{"type":"itemsets","dataset":"retail","itemsets":{"min_support":0.015,"max_size":3,"rules":{"min_confidence":0.6}}}`
+	demoSequencesSpec = `{"type":"sequences","dataset":"retail","sequences":{"min_support":0.03,"max_gap":30}}`
+	demoSegmentsSpec  = `{"type":"segments","dataset":"retail","segments":{"k":4,"seed":1}}`
+	demoModelSpec     = `{"type":"model","dataset":"retail","model":{"rules_job":%q,"sequences_job":%q,"segments_job":%q}}`
 )
 
-// demo imports the sample log unless present, runs the demo jobs on the
-// cluster and prints their results.
+// demoSource is the key the demo copies its input to in the store, for
+// the import job to read.
+const demoSource = "raw/online-retail-sample.csv.gz"
+
+// demo imports the sample log with an import job unless the dataset
+// exists, runs the rules, sequences, segments and model jobs on the
+// cluster, prints their results and what to try next.
 func (c *devCluster) demo(ctx context.Context, out io.Writer, input string) error {
-	if err := c.importDemo(ctx, out, input); err != nil {
+	stamp := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	if err := c.importDemo(ctx, out, input, "demo-import-"+stamp); err != nil {
 		return err
 	}
-	stamp := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	rulesID, segID := "demo-rules-"+stamp, "demo-segments-"+stamp
-	for _, j := range []struct{ id, spec string }{{rulesID, demoRulesSpec}, {segID, demoSegmentsSpec}} {
-		if err := c.driver.Submit(ctx, j.id, []byte(j.spec), 0); err != nil {
-			return fmt.Errorf("submit %s: %w", j.id, err)
-		}
-		fmt.Fprintf(out, "submitted job %s: %s\n", j.id, j.spec)
-	}
-	if err := c.waitJobs(ctx, out, rulesID, segID); err != nil {
+	rulesID, seqID, segID := "demo-rules-"+stamp, "demo-sequences-"+stamp, "demo-segments-"+stamp
+	if err := c.submitDemo(ctx, out, rulesID, demoRulesSpec, seqID, demoSequencesSpec, segID, demoSegmentsSpec); err != nil {
 		return err
 	}
 	if err := c.printRules(ctx, out, rulesID); err != nil {
 		return err
 	}
+	if err := c.printSequences(ctx, out, seqID); err != nil {
+		return err
+	}
 	if err := c.printSegments(ctx, out, segID); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "results: %s and %s\n",
-		filepath.Join(c.bucket.Dir(), jobs.ResultPrefix(rulesID)), filepath.Join(c.bucket.Dir(), jobs.ResultPrefix(segID)))
+	modelID := "demo-model-" + stamp
+	if err := c.submitDemo(ctx, out, modelID, fmt.Sprintf(demoModelSpec, rulesID, seqID, segID)); err != nil {
+		return err
+	}
+	m, err := jobs.LoadResult(ctx, c.bucket, modelID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "model published: %s\n", m.Model)
+	fmt.Fprintf(out, "results: %s\n", filepath.Join(c.bucket.Dir(), "jobs"))
 	return nil
 }
 
-// importDemo imports input as the demo dataset unless it exists.
-func (c *devCluster) importDemo(ctx context.Context, out io.Writer, input string) error {
+// submitDemo submits jobs given as id, spec pairs and waits for them.
+func (c *devCluster) submitDemo(ctx context.Context, out io.Writer, idSpec ...string) error {
+	var ids []string
+	for i := 0; i+1 < len(idSpec); i += 2 {
+		id, spec := idSpec[i], idSpec[i+1]
+		if err := c.driver.Submit(ctx, id, []byte(spec), 0); err != nil {
+			return fmt.Errorf("submit %s: %w", id, err)
+		}
+		fmt.Fprintf(out, "submitted job %s: %s\n", id, spec)
+		ids = append(ids, id)
+	}
+	return c.waitJobs(ctx, out, ids...)
+}
+
+// importDemo imports input as the demo dataset, unless it exists, with
+// the distributed import job: the file is copied into the store first.
+func (c *devCluster) importDemo(ctx context.Context, out io.Writer, input, id string) error {
 	m, err := dataset.LoadManifest(ctx, c.bucket, demoDataset, 0)
 	if err == nil {
 		fmt.Fprintf(out, "dataset %s v%d already present\n", m.Name, m.Version)
@@ -72,25 +94,19 @@ func (c *devCluster) importDemo(ctx context.Context, out io.Writer, input string
 	if !errors.Is(err, dataset.ErrNotFound) {
 		return err
 	}
-	abs, err := filepath.Abs(input)
+	f, err := os.Open(input)
 	if err != nil {
-		return fmt.Errorf("demo input: %w", err)
+		return fmt.Errorf("demo input (see --demo-input): %w", err)
 	}
-	src, err := local.New(filepath.Dir(abs))
-	if err != nil {
+	defer f.Close()
+	if err := c.bucket.Publish(ctx, demoSource, f); err != nil {
+		return fmt.Errorf("copy demo input into the store: %w", err)
+	}
+	spec := fmt.Sprintf(`{"type":"import","dataset":%q,"import":{"sources":[%q],"partitions":4}}`, demoDataset, demoSource)
+	if err := c.submitDemo(ctx, out, id, spec); err != nil {
 		return err
 	}
-	defer src.Close()
-	so := dataset.SourceObject{Bucket: src, Key: filepath.Base(abs), URL: abs}
-	in := inputFlags{cols: format.DefaultColumns(), cancelPrefix: "C"}
-	header, err := split.Header(ctx, src, so.Key)
-	if err != nil {
-		return fmt.Errorf("demo input %s (see --demo-input): %w", abs, err)
-	}
-	spec := dataset.Spec{Format: format.FormatCSV, Partitions: 4, MaxLineBytes: 1 << 20, CancelPrefix: in.cancelPrefix,
-		Columns: in.columnsFor(peekHeader(bufio.NewReader(bytes.NewReader(header)), format.FormatCSV.Comma()))}
-	m, err = dataset.Import(ctx, c.bucket, demoDataset, []dataset.SourceObject{so}, dataset.Options{Spec: spec, Logger: slog.Default()})
-	if err != nil {
+	if m, err = dataset.LoadManifest(ctx, c.bucket, demoDataset, 0); err != nil {
 		return err
 	}
 	return printImported(out, m)
@@ -207,6 +223,57 @@ func (c *devCluster) describer(ctx context.Context, m *jobs.ResultManifest) (fun
 		}
 		return strings.Join(parts, ", ")
 	}, nil
+}
+
+// demoSequence is the part of a sequences.jsonl line the demo prints.
+type demoSequence struct {
+	Pattern [][]string `json:"elements"`
+	Support int        `json:"support"`
+}
+
+// printSequences prints the number of sequential patterns of job id and
+// the three with the most items (the highest support among equals).
+func (c *devCluster) printSequences(ctx context.Context, out io.Writer, id string) error {
+	rc, m, err := c.resultObject(ctx, id, "sequences.jsonl")
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	var top []demoSequence
+	size := func(p demoSequence) (n int) {
+		for _, el := range p.Pattern {
+			n += len(el)
+		}
+		return n
+	}
+	better := func(a, b demoSequence) bool {
+		if size(a) != size(b) {
+			return size(a) > size(b)
+		}
+		return a.Support > b.Support
+	}
+	n := 0
+	for dec := json.NewDecoder(rc); dec.More(); n++ {
+		var p demoSequence
+		if err := dec.Decode(&p); err != nil {
+			return fmt.Errorf("job %s sequences.jsonl: %w", id, err)
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(p, top[i]) })
+		top = slices.Insert(top, i, p)[:min(len(top)+1, 3)]
+	}
+	describe, err := c.describer(ctx, m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d sequential patterns; the longest:\n", n)
+	for _, p := range top {
+		steps := make([]string, len(p.Pattern))
+		for i, el := range p.Pattern {
+			steps[i] = "{" + describe(el) + "}"
+		}
+		fmt.Fprintf(out, "  %s  support %d customers\n", strings.Join(steps, " -> "), p.Support)
+	}
+	return nil
 }
 
 // printSegments prints the segment sizes of job id.

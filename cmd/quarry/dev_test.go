@@ -26,11 +26,12 @@ func TestDevDemo(t *testing.T) {
 	sample := testenv.Path(t, "online-retail-sample.csv.gz")
 	for i, want := range []string{"retail v1: 15015 records in 4 partitions", "dataset retail v1 already present"} {
 		start := time.Now()
-		out := mustRun(t, devArgs(dir, "--demo", "--demo-input", sample)...)
+		out := mustRun(t, devArgs(dir, "--demo", "--exit", "--demo-input", sample)...)
 		t.Logf("run %d took %v:\n%s", i+1, time.Since(start), out)
 		for _, w := range []string{
 			want, "quarry dev: etcd http://127.0.0.1:", "2 workers",
-			"submitted job demo-rules-", "submitted job demo-segments-",
+			"submitted job demo-rules-", "submitted job demo-segments-", "submitted job demo-sequences-",
+			"submitted job demo-model-", "sequential patterns; the longest:", "model published: models/retail/v",
 			"stage 1 ", "succeeded after", "rules; top 5 by lift:", "} => {", "lift ",
 			"SET/6 RED SPOTTY PAPER", // item descriptions from the catalogue
 			"4 segments:", "segment 0: ", "customers", "results: " + dir,
