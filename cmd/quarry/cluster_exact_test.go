@@ -16,6 +16,7 @@ import (
 	"github.com/quarrydata/quarry/coordinator"
 	"github.com/quarrydata/quarry/internal/testenv"
 	"github.com/quarrydata/quarry/jobs"
+	"github.com/quarrydata/quarry/storage/dataset"
 	"github.com/quarrydata/quarry/storage/objstore"
 )
 
@@ -178,6 +179,7 @@ func TestClusterExact(t *testing.T) {
 					if _, ok := paths[in.name]; !ok {
 						continue
 					}
+					ids = append(ids, submitImportJob(t, c, in, paths[in.name], p))
 					for _, j := range in.jobs {
 						id := exactJobID(in, p, j.name)
 						submitExact(t, c, id, fmt.Sprintf(`{"type":%q,"dataset":%q,%q:%s}`, j.typ, exactDataset(in, p), j.typ, j.section))
@@ -207,6 +209,7 @@ func TestClusterExact(t *testing.T) {
 							if _, ok := paths[in.name]; !ok {
 								t.Skip("input absent: see mine/" + in.name)
 							}
+							t.Run("import", func(t *testing.T) { checkImportJob(t, c, in, p) })
 							for _, j := range in.jobs {
 								t.Run(j.name, func(t *testing.T) {
 									checkJob(t, c, in, p, j, refs[in.name+"/"+j.name])
@@ -341,7 +344,11 @@ func waitExact(t *testing.T, c *devCluster, ids []string) {
 			case !ok:
 				t.Fatalf("job %s: not listed by GET /v1/jobs", id)
 			case v.State == "succeeded":
-				if want := jobs.ResultPrefix(id) + jobs.ResultManifestName; v.ResultKey != want {
+				want := jobs.ResultPrefix(id) + jobs.ResultManifestName
+				if v.Type == string(jobs.TypeImport) { // an import's result is its dataset's manifest
+					want = dataset.ManifestKey(strings.TrimSuffix(id, "-import")+"-job", 1)
+				}
+				if v.ResultKey != want {
 					t.Fatalf("job %s: got result key %q; want %q", id, v.ResultKey, want)
 				}
 			case v.State == "failed" || v.State == "cancelled":
