@@ -70,10 +70,11 @@ func (w *Worker) shutdown(graceful bool) error {
 		w.mu.Lock()
 		w.draining = true
 		w.mu.Unlock()
-		info := w.reg.Info()
+		reg := w.registration()
+		info := reg.Info()
 		info.Draining = true
 		ctx, cancel := context.WithTimeout(context.Background(), etcdTimeout)
-		if err := w.reg.Update(ctx, info); err != nil {
+		if err := reg.Update(ctx, info); err != nil {
 			w.log.Warn("publish draining", "err", err)
 		}
 		cancel()
@@ -169,7 +170,7 @@ func (w *Worker) close() error {
 	w.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), etcdTimeout)
 	defer cancel()
-	err := w.reg.Close(ctx)
+	err := w.registration().Close(ctx)
 	for _, c := range conns {
 		c.Close()
 	}

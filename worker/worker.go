@@ -176,6 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	}
 	w.bg.Go(func() { w.heartbeatLoop(bgCtx) })
 	w.bg.Go(func() { w.watchDrain(bgCtx) })
+	w.bg.Go(func() { w.keepRegistered(bgCtx) })
 	w.loop.Go(func() { w.pullLoop(pullCtx) })
 	return w, nil
 }
