@@ -322,6 +322,8 @@ func (s *JobServer) ListWorkers(context.Context, *quarryv1.ListWorkersRequest) (
 	for _, w := range s.store.FSM().Workers() {
 		out.Workers = append(out.Workers, &quarryv1.WorkerStatus{
 			Id: w.ID, Addr: w.Addr, Slots: uint32(max(w.Slots, 0)), Running: running[w.ID],
+			// The membership watch registers a draining worker with no slot.
+			Draining: w.Slots == 0,
 		})
 	}
 	slices.SortFunc(out.Workers, func(a, b *quarryv1.WorkerStatus) int { return strings.Compare(a.Id, b.Id) })
