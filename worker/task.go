@@ -110,9 +110,16 @@ func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment, at *attemp
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, fmt.Sprintf("decode task spec: %v", err)
 		return r
 	}
+	log := w.log.With("job", a.GetJobId(), "stage", a.GetStageName(), "task", a.GetTask(), "attempt", a.GetAttemptId())
+	log.Info("attempt started", "speculative", a.GetSpeculative())
 	res, err := jobs.RunTask(ctx, countingBucket{Bucket: w.cfg.Bucket, n: &at.read}, spec)
+	if err != nil && ctx.Err() != nil {
+		log.Info("attempt cancelled")
+		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, err.Error()
+		return r
+	}
 	if err != nil {
-		w.log.Warn("task failed", "attempt", a.GetAttemptId(), "err", err)
+		log.Warn("attempt failed", "err", err)
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, err.Error()
 		return r
 	}
@@ -124,6 +131,7 @@ func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment, at *attemp
 	r.Outcome, r.Result, r.ResultKey = quarryv1.Outcome_OUTCOME_SUCCEEDED, body, res.Key
 	r.RowsRead, r.BytesRead = uint64(max(res.Rows, 0)), uint64(max(res.BytesRead, 0))
 	r.Duration = durationpb.New(res.Duration)
+	log.Info("attempt finished", "rows", res.Rows, "bytes", res.BytesRead, "took", res.Duration)
 	return r
 }
 

@@ -240,9 +240,13 @@ func newWorkersCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tADDRESS\tSLOTS\tRUNNING")
+			fmt.Fprintln(tw, "ID\tSLOTS\tRUNNING\tSTATE")
 			for _, w := range r.Workers {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", w.Id, w.Addr, w.Slots, w.Running)
+				state := "active"
+				if w.Draining {
+					state = "draining"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", w.Id, w.Slots, w.Running, state)
 			}
 			return tw.Flush()
 		},
