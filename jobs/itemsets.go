@@ -262,29 +262,29 @@ func runItemsetsFinish(ctx context.Context, b objstore.Bucket, d *dataset.Datase
 		}
 	}
 	w := newResultWriter(b, t, p.N, p.MinCount, res)
+	var parts []resultPart
 	for _, f := range []format.OutputFormat{format.JSONLines, format.SPMF} {
-		if err := w.add(ctx, "itemsets."+ext(f), len(out), func(wr io.Writer) error {
+		parts = append(parts, resultPart{"itemsets." + ext(f), len(out), func(wr io.Writer) error {
 			pw := format.NewPatternWriter(wr, f, names, p.N)
 			if err := pw.Itemsets(out); err != nil {
 				return err
 			}
 			return pw.Close()
-		}); err != nil {
-			return err
-		}
+		}})
 	}
 	if s.Rules != nil {
 		for _, f := range []format.OutputFormat{format.JSONLines, format.SPMF} {
-			if err := w.add(ctx, "rules."+ext(f), len(rs), func(wr io.Writer) error {
+			parts = append(parts, resultPart{"rules." + ext(f), len(rs), func(wr io.Writer) error {
 				pw := format.NewPatternWriter(wr, f, names, p.N)
 				if err := pw.Rules(rs); err != nil {
 					return err
 				}
 				return pw.Close()
-			}); err != nil {
-				return err
-			}
+			}})
 		}
+	}
+	if err := w.addAll(ctx, parts...); err != nil {
+		return err
 	}
 	res.Rows = int64(len(cands))
 	return w.close(ctx)

@@ -1,7 +1,7 @@
 package jobs
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/quarrydata/quarry/storage/dataset"
 	"github.com/quarrydata/quarry/storage/format"
@@ -66,20 +67,86 @@ func newResultWriter(b objstore.Bucket, t *TaskSpec, records, minCount int, res 
 		Dataset: t.Spec.Dataset, Version: t.Spec.Version, Spec: t.Spec, Records: records, MinCount: minCount, Objects: []ResultObject{}}}
 }
 
-// add publishes one result object filled by write.
+// add publishes one result object filled by write (see publishObject).
 func (w *resultWriter) add(ctx context.Context, name string, count int, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
+	o, err := publishObject(ctx, w.b, ResultPrefix(w.t.Job)+name, write)
+	if err != nil {
 		return fmt.Errorf("result %s: %w", name, err)
 	}
-	key := ResultPrefix(w.t.Job) + name
-	if err := publishResult(ctx, w.b, key, buf.Bytes()); err != nil {
-		return err
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	w.m.Objects = append(w.m.Objects, ResultObject{Name: name, Key: key, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]), Count: count})
-	w.res.BytesWritten += int64(buf.Len())
+	o.Name, o.Count = name, count
+	w.m.Objects = append(w.m.Objects, o)
+	w.res.BytesWritten += o.Size
 	return nil
+}
+
+// resultPart is one result object for addAll.
+type resultPart struct {
+	name  string
+	count int
+	write func(io.Writer) error
+}
+
+// addAll publishes several result objects at once (the same results in
+// each output format, say), each on its own goroutine, and records them in
+// the given order.
+func (w *resultWriter) addAll(ctx context.Context, parts ...resultPart) error {
+	objs := make([]ResultObject, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() { objs[i], errs[i] = publishObject(ctx, w.b, ResultPrefix(w.t.Job)+p.name, p.write) })
+	}
+	wg.Wait()
+	for i, p := range parts {
+		if errs[i] != nil {
+			return fmt.Errorf("result %s: %w", p.name, errs[i])
+		}
+		objs[i].Name, objs[i].Count = p.name, p.count
+		w.m.Objects = append(w.m.Objects, objs[i])
+		w.res.BytesWritten += objs[i].Size
+	}
+	return nil
+}
+
+// publishObject streams what write produces into the store under key,
+// create-only, hashing and counting it on the way, so no result is ever
+// held whole in memory (a rules file can be hundreds of MiB). When another
+// attempt published the key first, the bytes are still produced and
+// hashed: the returned size and digest are what this attempt wrote, which
+// is the same.
+func publishObject(ctx context.Context, b objstore.Bucket, key string, write func(io.Writer) error) (ResultObject, error) {
+	pr, pw := io.Pipe()
+	h := sha256.New()
+	var size countingWriter
+	written := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(io.MultiWriter(h, &size, pw), 256<<10)
+		err := write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err) // nil: the reader sees EOF
+		written <- err
+	}()
+	perr := b.PublishIfAbsent(ctx, key, pr)
+	if perr != nil && !objstore.IsExists(perr) {
+		pr.CloseWithError(perr) // stop the writer
+		<-written
+		return ResultObject{}, fmt.Errorf("publish %s: %w", key, perr)
+	}
+	_, _ = io.Copy(io.Discard, pr) // the key was taken: hash what this attempt writes
+	if err := <-written; err != nil {
+		return ResultObject{}, err
+	}
+	return ResultObject{Key: key, Size: int64(size), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 // close publishes the manifest, last.

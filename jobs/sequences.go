@@ -163,16 +163,18 @@ func runSequencesFinish(ctx context.Context, b objstore.Bucket, d *dataset.Datas
 		}
 	}
 	w := newResultWriter(b, t, p.N, p.MinCount, res)
+	var parts []resultPart
 	for _, f := range []format.OutputFormat{format.JSONLines, format.SPMF} {
-		if err := w.add(ctx, "sequences."+ext(f), len(out), func(wr io.Writer) error {
+		parts = append(parts, resultPart{"sequences." + ext(f), len(out), func(wr io.Writer) error {
 			pw := format.NewPatternWriter(wr, f, names, p.N)
 			if err := pw.Sequences(out); err != nil {
 				return err
 			}
 			return pw.Close()
-		}); err != nil {
-			return err
-		}
+		}})
+	}
+	if err := w.addAll(ctx, parts...); err != nil {
+		return err
 	}
 	res.Rows = int64(len(cands))
 	return w.close(ctx)
