@@ -51,7 +51,7 @@ proto: ## Regenerate the gRPC code from api/*.proto.
 	bash scripts/proto.sh
 
 .PHONY: bench
-bench: ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
+bench: build ## Run the kernels on the shared datasets, with Weka/scikit-learn peers where installed; prints a table.
 	$(GO) build -o $(BIN)/quarry-bench ./cmd/quarry-bench
 	$(BIN)/quarry-bench $(BENCHFLAGS)
 
