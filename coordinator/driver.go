@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,7 +101,15 @@ func stageSpec(s *jobs.Stage) (StageSpec, error) {
 // result of its last stage's single task. ok is false while the job has not
 // succeeded.
 func ResultKey(j *Job) (key string, ok bool) {
-	if j.State != scheduler.JobSucceeded || len(j.Stages) == 0 {
+	if j.State != scheduler.JobSucceeded {
+		return "", false
+	}
+	return lastResultKey(j)
+}
+
+// lastResultKey returns the result key of j's last stage's single task.
+func lastResultKey(j *Job) (key string, ok bool) {
+	if len(j.Stages) == 0 {
 		return "", false
 	}
 	last := j.Stages[len(j.Stages)-1]
@@ -243,8 +252,22 @@ func (d *Driver) advance(ctx context.Context, j *Job) error {
 		return d.fail(j.ID, err)
 	}
 	if next == nil {
-		if err := d.store.Apply(FinishJob{JobID: j.ID, State: scheduler.JobSucceeded, Time: d.now()}); err != nil {
+		now := d.now()
+		cmds := []Command{FinishJob{JobID: j.ID, State: scheduler.JobSucceeded, Time: now}}
+		if c, err := d.published(ctx, j, spec, now); err != nil {
+			d.log.Warn("record published version", "job", j.ID, "err", err)
+		} else if c != nil {
+			cmds = append(cmds, c)
+		}
+		errs, err := d.store.ApplyBatch(cmds)
+		if err != nil {
 			return err
+		}
+		if errs[0] != nil {
+			return errs[0]
+		}
+		if len(errs) > 1 && errs[1] != nil && !errors.Is(errs[1], ErrStaleVersion) {
+			d.log.Warn("record published version", "job", j.ID, "err", errs[1])
 		}
 		if _, err := jobs.GC(ctx, d.bucket, j.ID, nil); err != nil {
 			d.log.Warn("collect job partials", "job", j.ID, "err", err)
@@ -256,6 +279,50 @@ func (d *Driver) advance(ctx context.Context, j *Job) error {
 		return d.fail(j.ID, err)
 	}
 	return d.store.Apply(AppendStage{JobID: j.ID, Stage: ss, Time: d.now()})
+}
+
+// published returns the command recording what succeeded job j
+// published, committed with its FinishJob: an import's dataset version
+// (SetDatasetVersion) or a model job's model version (PublishModel); nil
+// for the other types. A version older than the one recorded (a slower
+// concurrent import) is refused by the FSM: versions only grow.
+func (d *Driver) published(ctx context.Context, j *Job, spec jobs.Spec, now time.Time) (Command, error) {
+	switch spec.Type {
+	case jobs.TypeImport:
+		key, ok := lastResultKey(j)
+		if !ok {
+			return nil, fmt.Errorf("import job %s: no result key", j.ID)
+		}
+		v, err := keyVersion(key, "datasets/"+spec.Dataset+"/")
+		if err != nil {
+			return nil, fmt.Errorf("import job %s: %w", j.ID, err)
+		}
+		return SetDatasetVersion{Name: spec.Dataset, Version: v, Time: now}, nil
+	case jobs.TypeModel:
+		m, err := jobs.LoadResult(ctx, d.bucket, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		v, err := keyVersion(m.Model, jobs.ModelRoot+spec.Dataset+"/")
+		if err != nil {
+			return nil, fmt.Errorf("model job %s: %w", j.ID, err)
+		}
+		return PublishModel{Name: spec.Dataset, Version: v, Key: m.Model, JobID: j.ID, Time: now}, nil
+	}
+	return nil, nil
+}
+
+// keyVersion returns N of a manifest key prefix + "vN/manifest.json".
+func keyVersion(key, prefix string) (int, error) {
+	var v int
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return 0, fmt.Errorf("%q is not under %q", key, prefix)
+	}
+	if _, err := fmt.Sscanf(rest, "v%d/manifest.json", &v); err != nil || v < 1 || rest != fmt.Sprintf("v%d/manifest.json", v) {
+		return 0, fmt.Errorf("%q is not a versioned manifest key", key)
+	}
+	return v, nil
 }
 
 // jobState rebuilds what jobs.Next plans from: every stage's task specs

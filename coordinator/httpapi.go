@@ -55,11 +55,30 @@ func (a driverAPI) Submit(ctx context.Context, id string, spec []byte, priority 
 	return a.d.Submit(ctx, id, spec, priority)
 }
 
-// Job, Jobs, Datasets and Workers read the FSM.
+// Job, Jobs and Workers read the FSM.
 func (a driverAPI) Job(id string) (*Job, bool) { return a.s.FSM().Job(id) }
 func (a driverAPI) Jobs() []*Job               { return a.s.FSM().Jobs() }
-func (a driverAPI) Datasets() []Dataset        { return a.s.FSM().Datasets() }
 func (a driverAPI) Workers() []Worker          { return a.s.FSM().Workers() }
+
+// Datasets lists the store's datasets with their latest versions, as
+// ListDatasets does: imports by the CLI are there too, not only those by
+// import jobs (which the FSM records). A store that cannot be read gives
+// the FSM's record.
+func (a driverAPI) Datasets() []Dataset {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	names, err := dataset.List(ctx, a.d.bucket)
+	if err != nil {
+		return a.s.FSM().Datasets()
+	}
+	out := make([]Dataset, 0, len(names))
+	for _, name := range names {
+		if m, err := dataset.LoadManifest(ctx, a.d.bucket, name, 0); err == nil {
+			out = append(out, Dataset{Name: name, Version: m.Version, Time: m.Created})
+		}
+	}
+	return out
+}
 
 // Cancel commits CancelJob through raft.
 func (a driverAPI) Cancel(_ context.Context, id, reason string) error {

@@ -41,9 +41,17 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("dataset describe shop after the import job: got %s; want its 15015 records", out)
 	}
 
+	if ds := c.store.FSM().Datasets(); len(ds) != 1 || ds[0].Name != "shop" || ds[0].Version != 1 {
+		t.Errorf("FSM datasets after the import job: got %+v; want shop v1", ds)
+	}
+
 	out = mustRun(t, append([]string{"submit", "rules", "--dataset", "shop", "--min-support", "0.03", "--min-confidence", "0.6", "--id", "r1", "--watch"}, coord...)...)
 	if !strings.Contains(out, "job r1 succeeded after") || !strings.Contains(out, "result rules: jobs/r1/result/rules.jsonl") {
 		t.Errorf("submit rules --watch: got\n%s\nwant success and the rules result", out)
+	}
+	mustRun(t, append([]string{"submit", "model", "--dataset", "shop", "--rules-job", "r1", "--id", "m1", "--watch"}, coord...)...)
+	if ms := c.store.FSM().Models(); len(ms) != 1 || ms[0].Name != "shop" || ms[0].Version != 1 || ms[0].Key != "models/shop/v1/manifest.json" || ms[0].JobID != "m1" {
+		t.Errorf("FSM models after the model job: got %+v; want shop v1 from m1", ms)
 	}
 	// Resubmitting an id returns that job instead of running another.
 	out = mustRun(t, append([]string{"submit", "rules", "--dataset", "shop", "--min-support", "0.5", "--id", "r1"}, coord...)...)
@@ -66,8 +74,8 @@ func TestClientCommands(t *testing.T) {
 	}
 
 	out = mustRun(t, append([]string{"jobs", "ls"}, coord...)...)
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[1], "r1 ") || !strings.HasPrefix(lines[2], "imp ") {
-		t.Errorf("jobs ls: got\n%s\nwant a header, r1 then imp", out)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[1], "m1 ") || !strings.HasPrefix(lines[2], "r1 ") || !strings.HasPrefix(lines[3], "imp ") {
+		t.Errorf("jobs ls: got\n%s\nwant a header, m1, r1 then imp", out)
 	}
 	if out := mustRun(t, append([]string{"jobs", "ls", "--state", "failed"}, coord...)...); strings.Count(out, "\n") != 1 {
 		t.Errorf("jobs ls --state failed: got\n%s\nwant the header alone", out)
