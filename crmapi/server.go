@@ -1,0 +1,160 @@
+package crmapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quarrydata/quarry/storage/objstore"
+)
+
+// ErrNoPrevious is returned by Rollback when there is no previous model.
+var ErrNoPrevious = errors.New("no previous model")
+
+// Config tunes a Server.
+type Config struct {
+	// MaxBodyBytes bounds request bodies (413 beyond).
+	MaxBodyBytes int64
+	// MaxK is the largest k a recommendation request may ask for.
+	MaxK int
+	// PageSize and MaxPageSize are the default and largest page of segment
+	// customers.
+	PageSize, MaxPageSize int
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's; ShutdownTimeout bounds a graceful shutdown.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults: 64 KiB bodies, k ≤ 100, pages of 100
+// (at most 1000) customers, timeouts of 5 s (headers), 10 s (read), 10 s
+// (write), 60 s (idle) and 5 s for shutdown.
+func DefaultConfig() Config {
+	return Config{MaxBodyBytes: 64 << 10, MaxK: 100, PageSize: 100, MaxPageSize: 1000,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		IdleTimeout: 60 * time.Second, ShutdownTimeout: 5 * time.Second}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxBodyBytes < 1:
+		return fmt.Errorf("crmapi: max body bytes %d must be positive", c.MaxBodyBytes)
+	case c.MaxK < 1:
+		return fmt.Errorf("crmapi: max k %d must be positive", c.MaxK)
+	case c.PageSize < 1 || c.MaxPageSize < c.PageSize:
+		return fmt.Errorf("crmapi: page size %d must be within [1, max page size %d]", c.PageSize, c.MaxPageSize)
+	case c.ReadHeaderTimeout <= 0 || c.ReadTimeout <= 0 || c.WriteTimeout <= 0 || c.IdleTimeout <= 0 || c.ShutdownTimeout <= 0:
+		return errors.New("crmapi: timeouts must be positive")
+	}
+	return nil
+}
+
+// Server serves the current model. The zero model state answers /readyz
+// with 503 and every /v1 route with 503 not_ready.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	cur atomic.Pointer[Model]
+
+	mu   sync.Mutex // serialises Swap and Rollback
+	prev *Model
+
+	mux *http.ServeMux
+}
+
+// NewServer returns a Server without a model.
+func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log.With("component", "crmapi")}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// Model returns the current model, or nil.
+func (s *Server) Model() *Model { return s.cur.Load() }
+
+// Swap makes m the current model and the current one the previous. A nil
+// m is ignored. Requests in flight finish on the model they started with.
+func (s *Server) Swap(m *Model) {
+	if m == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.cur.Swap(m); old != nil {
+		s.prev = old
+	}
+	s.log.Info("model swapped in", "dataset", m.Dataset, "version", m.Version, "rules", len(m.rules), "customers", len(m.customers))
+}
+
+// Rollback makes the previous model current again (and the current one
+// the previous, so a second Rollback undoes the first). It returns the
+// model now current, or ErrNoPrevious.
+func (s *Server) Rollback() (*Model, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prev == nil {
+		return nil, ErrNoPrevious
+	}
+	p := s.prev
+	s.prev = s.cur.Swap(p)
+	s.log.Info("model rolled back", "dataset", p.Dataset, "version", p.Version)
+	return p, nil
+}
+
+// LoadAndSwap loads a model version with Load and swaps it in; a model
+// that fails to load is refused and the current one keeps serving. It is
+// what a watcher of the current-version key calls.
+func (s *Server) LoadAndSwap(ctx context.Context, b objstore.Bucket, dataset string, version int) (*Model, error) {
+	m, err := Load(ctx, b, dataset, version)
+	if err != nil {
+		s.log.Error("model refused", "dataset", dataset, "version", version, "err", err)
+		return nil, err
+	}
+	s.Swap(m)
+	return m, nil
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Serve serves the API on lis until ctx ends, then shuts down gracefully
+// within Config.ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("crmapi: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	if err != nil {
+		return fmt.Errorf("crmapi shutdown: %w", err)
+	}
+	return nil
+}
