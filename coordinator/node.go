@@ -56,9 +56,9 @@ type NodeConfig struct {
 }
 
 // Node is a running coordinator process: raft replica, job driver,
-// membership watch, leader publication, gRPC and HTTP servers. Every
-// replica serves; only the leader schedules and answers the APIs, the
-// others name the leader in their answers.
+// membership watch, leader and model-version publication, gRPC and HTTP
+// servers. Every replica serves; only the leader schedules and answers
+// the APIs, the others name the leader in their answers.
 type Node struct {
 	cfg    NodeConfig
 	log    *slog.Logger
@@ -151,6 +151,7 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 		PublishLeadership(run, n.store, cfg.Etcd, cfg.Prefix, n.GRPCAddr(), cfg.LeaderTTL, 100*time.Millisecond)
 	})
 	n.loops.Go(func() { n.followLeader(run) })
+	n.loops.Go(func() { PublishModels(run, n.store, cfg.Etcd, cfg.Prefix, 0) })
 	n.loops.Go(func() { n.healthLoop(run) })
 	if n.hlis != nil {
 		n.httpErr = make(chan error, 1)

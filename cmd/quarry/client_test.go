@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quarrydata/quarry/internal/testenv"
+	"github.com/quarrydata/quarry/worker/registry"
 )
 
 // TestClientCommands drives a dev cluster with the client commands: the
@@ -52,6 +55,17 @@ func TestClientCommands(t *testing.T) {
 	mustRun(t, append([]string{"submit", "model", "--dataset", "shop", "--rules-job", "r1", "--id", "m1", "--watch"}, coord...)...)
 	if ms := c.store.FSM().Models(); len(ms) != 1 || ms[0].Name != "shop" || ms[0].Version != 1 || ms[0].Key != "models/shop/v1/manifest.json" || ms[0].JobID != "m1" {
 		t.Errorf("FSM models after the model job: got %+v; want shop v1 from m1", ms)
+	}
+	// The leader publishes the version in etcd for the CRM API servers.
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for v := range registry.WatchModelVersion(wctx, c.cli, devPrefix, "shop") {
+		if v == 1 {
+			break
+		}
+	}
+	if wctx.Err() != nil {
+		t.Error("model shop v1 not published in etcd within 10 s")
 	}
 	// Resubmitting an id returns that job instead of running another.
 	out = mustRun(t, append([]string{"submit", "rules", "--dataset", "shop", "--min-support", "0.5", "--id", "r1"}, coord...)...)

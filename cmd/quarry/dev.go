@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -14,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/quarrydata/quarry/coordinator"
+	"github.com/quarrydata/quarry/crmapi"
 	"github.com/quarrydata/quarry/internal/etcdembed"
 	"github.com/quarrydata/quarry/storage/objstore/local"
 	"github.com/quarrydata/quarry/worker"
@@ -33,6 +35,8 @@ type devFlags struct {
 	httpAddr   string
 	raftAddr   string
 	etcdClient string
+	crmAddr    string
+	crmDataset string
 }
 
 func newDevCmd() *cobra.Command {
@@ -69,6 +73,8 @@ instead).`,
 	fs.StringVar(&f.httpAddr, "http-addr", envOr("QUARRY_HTTP_ADDR", "127.0.0.1:7700"), "HTTP/JSON job API address, port 0: a free port (env QUARRY_HTTP_ADDR)")
 	fs.StringVar(&f.raftAddr, "raft-addr", envOr("QUARRY_RAFT_ADDR", "127.0.0.1:7702"), "coordinator raft address, port 0: a free port (env QUARRY_RAFT_ADDR)")
 	fs.StringVar(&f.etcdClient, "etcd-client-addr", envOr("QUARRY_ETCD_CLIENT_ADDR", "127.0.0.1:2379"), "embedded etcd client address, 0: a free port (env QUARRY_ETCD_CLIENT_ADDR)")
+	fs.StringVar(&f.crmAddr, "crm-addr", envOr("QUARRY_CRM_ADDR", "127.0.0.1:7800"), "CRM API address, port 0: a free port, empty: none (env QUARRY_CRM_ADDR)")
+	fs.StringVar(&f.crmDataset, "crm-dataset", demoDataset, "dataset whose published model the CRM API serves")
 	return cmd
 }
 
@@ -85,6 +91,11 @@ type devCluster struct {
 	workers []*worker.Worker
 	addr    string // the coordinator's gRPC address
 	http    string // the HTTP API's address
+	crm     string // the CRM API's address, empty when off
+
+	crmServer *crmapi.Server
+	crmStop   context.CancelFunc
+	crmServed chan error
 }
 
 // runDev starts the cluster, runs the demo or serves until ctx ends, and
@@ -97,6 +108,9 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) (err error) {
 	}
 	fmt.Fprintf(out, "quarry dev: etcd %s, coordinator gRPC %s, HTTP http://%s, raft %s, %d workers, store %s\n",
 		c.etcd.Endpoint(), c.addr, c.http, c.store.Addr(), len(c.workers), c.bucket.String())
+	if c.crm != "" {
+		fmt.Fprintf(out, "CRM API http://%s serves the published model of dataset %s\n", c.crm, f.crmDataset)
+	}
 	if f.demo {
 		if err := c.demo(ctx, out, f.demoInput); err != nil {
 			return err
@@ -167,6 +181,11 @@ func (c *devCluster) start(ctx context.Context, f devFlags) error {
 		return fmt.Errorf("coordinator: %w", err)
 	}
 
+	if f.crmAddr != "" {
+		if err := c.startCRM(ctx, f); err != nil {
+			return err
+		}
+	}
 	for i := range f.workers {
 		w, err := worker.Start(ctx, worker.Config{
 			ID: "worker-" + strconv.Itoa(i+1), Slots: 2, Bucket: c.bucket, Etcd: c.cli, Prefix: devPrefix,
@@ -181,6 +200,26 @@ func (c *devCluster) start(ctx context.Context, f devFlags) error {
 	return nil
 }
 
+// startCRM serves the CRM API over the model of f.crmDataset, following
+// the versions the coordinator publishes.
+func (c *devCluster) startCRM(ctx context.Context, f devFlags) error {
+	lis, err := net.Listen("tcp", f.crmAddr)
+	if err != nil {
+		return fmt.Errorf("crm api listen: %w", err)
+	}
+	s, err := crmapi.NewServer(crmapi.DefaultConfig(), slog.Default())
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	c.crm, c.crmServer = lis.Addr().String(), s
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
+	c.crmStop, c.crmServed = stop, make(chan error, 1)
+	go crmapi.Follow(run, s, c.bucket, c.cli, devPrefix, f.crmDataset)
+	go func() { c.crmServed <- s.Serve(run, lis) }()
+	return nil
+}
+
 // close stops whatever was started, in reverse order.
 func (c *devCluster) close() error {
 	var errs []error
@@ -190,6 +229,12 @@ func (c *devCluster) close() error {
 			errs = append(errs, fmt.Errorf("drain %s: %w", w.ID(), err))
 		}
 		cancel()
+	}
+	if c.crmStop != nil {
+		c.crmStop()
+		if err := <-c.crmServed; err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.node != nil {
 		if err := c.node.Close(); err != nil {

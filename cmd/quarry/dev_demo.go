@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,7 +67,70 @@ func (c *devCluster) demo(ctx context.Context, out io.Writer, input string) erro
 	}
 	fmt.Fprintf(out, "model published: %s\n", m.Model)
 	fmt.Fprintf(out, "results: %s\n", filepath.Join(c.bucket.Dir(), "jobs"))
+	if c.crmServer != nil {
+		return c.showCRM(ctx, out, m.Model)
+	}
 	return nil
+}
+
+// showCRM waits until the CRM API serves the model just published (the
+// coordinator publishes its version in etcd, the API follows it) and
+// prints one customer's recommendations from it.
+func (c *devCluster) showCRM(ctx context.Context, out io.Writer, modelKey string) error {
+	for {
+		if m := c.crmServer.Model(); m != nil && jobs.ModelKey(m.Dataset, m.Version) == modelKey {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	base := "http://" + c.crm
+	var page struct {
+		Customers []string `json:"customers"`
+	}
+	if err := getJSON(ctx, base+"/v1/segments/0/customers?limit=1", &page); err != nil {
+		return err
+	}
+	if len(page.Customers) == 0 {
+		return nil
+	}
+	var recs struct {
+		Items []struct {
+			Item   string  `json:"item"`
+			Name   string  `json:"name"`
+			Source string  `json:"source"`
+			Score  float64 `json:"score"`
+		} `json:"items"`
+	}
+	url := base + "/v1/customers/" + page.Customers[0] + "/recommendations?k=3"
+	if err := getJSON(ctx, url, &recs); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "CRM API serves it: curl %s\n", url)
+	for _, r := range recs.Items {
+		fmt.Fprintf(out, "  %s %s (%s, score %.2f)\n", r.Item, r.Name, r.Source, r.Score)
+	}
+	return nil
+}
+
+// getJSON decodes the JSON answer of a GET of url into v.
+func getJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // submitDemo submits jobs given as id, spec pairs and waits for them.

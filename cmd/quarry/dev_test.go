@@ -15,7 +15,7 @@ import (
 // devArgs are the arguments of quarry dev on free loopback ports over dir.
 func devArgs(dir string, extra ...string) []string {
 	return append([]string{"dev", "--data-dir", dir, "--etcd-client-addr", "0",
-		"--grpc-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, extra...)
+		"--grpc-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--crm-addr", "127.0.0.1:0"}, extra...)
 }
 
 // TestDevDemo runs the demo twice on one data folder: the first run imports
@@ -31,7 +31,7 @@ func TestDevDemo(t *testing.T) {
 		for _, w := range []string{
 			want, "quarry dev: etcd http://127.0.0.1:", "2 workers",
 			"submitted job demo-rules-", "submitted job demo-segments-", "submitted job demo-sequences-",
-			"submitted job demo-model-", "sequential patterns; the longest:", "model published: models/retail/v",
+			"submitted job demo-model-", "sequential patterns; the longest:", "model published: models/retail/v", "CRM API serves it: curl http://127.0.0.1:",
 			"stage 1 ", "succeeded after", "rules; top 5 by lift:", "} => {", "lift ",
 			"SET/6 RED SPOTTY PAPER", // item descriptions from the catalogue
 			"4 segments:", "segment 0: ", "customers", "results: " + dir,

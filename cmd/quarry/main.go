@@ -67,6 +67,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDevCmd())
 	root.AddCommand(newCoordinatorCmd(), newWorkerCmd())
 	root.AddCommand(newSubmitCmd(), newJobsCmd(), newWorkersCmd())
+	root.AddCommand(newCRMAPICmd())
 	return root
 }
 
