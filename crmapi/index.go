@@ -43,7 +43,15 @@ func (m *Model) loadRules(ctx context.Context, b objstore.Bucket, p *jobs.ModelP
 	}
 	m.rulesN = p.Records
 	m.rules = make([]rule, 0, o.Count)
-	err = eachLine(o.Key, data, func(r *ruleJSON) error {
+	var arena idArena
+	err = eachLineFast(o.Key, data, func(l []byte) bool {
+		var r rule
+		if !m.fastRule(l, &arena, &r) {
+			return false
+		}
+		m.rules = append(m.rules, r)
+		return true
+	}, func(r *ruleJSON) error {
 		if len(r.Antecedent) == 0 || len(r.Consequent) == 0 {
 			return fmt.Errorf("%w: rule with an empty side", ErrInvalidModel)
 		}

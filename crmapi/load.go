@@ -123,6 +123,13 @@ func readVerified(ctx context.Context, b objstore.Bucket, o jobs.ResultObject) (
 // eachLine decodes every non-empty line of a JSON Lines object into a
 // fresh T and passes it to fn.
 func eachLine[T any](key string, data []byte, fn func(*T) error) error {
+	return eachLineFast(key, data, nil, fn)
+}
+
+// eachLineFast is eachLine with a fast path: fast, when set, is offered
+// each non-empty line first and reports whether it took it; lines it
+// declines are decoded with encoding/json and passed to fn.
+func eachLineFast[T any](key string, data []byte, fast func([]byte) bool, fn func(*T) error) error {
 	line := 0
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
@@ -134,6 +141,9 @@ func eachLine[T any](key string, data []byte, fn func(*T) error) error {
 		}
 		line++
 		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if fast != nil && fast(l) {
 			continue
 		}
 		v := new(T)
