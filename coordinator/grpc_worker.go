@@ -89,6 +89,7 @@ func (w *WorkerServer) PullTasks(req *quarryv1.PullRequest, stream quarryv1.Work
 		return status.Error(codes.InvalidArgument, "worker id is required")
 	}
 	ctx := stream.Context()
+	defer w.store.Metrics().streamOpened()()
 	fsm := w.store.FSM()
 	sent := map[uint64]bool{} // RUN sent, no CANCEL yet
 	drained := false          // DRAINED sent
@@ -204,8 +205,10 @@ func (w *WorkerServer) ReportAttempt(ctx context.Context, r *quarryv1.AttemptRep
 	err := w.store.Apply(cmd)
 	switch {
 	case err == nil:
+		w.store.Metrics().observeReport(w.store.FSM(), cmd, true)
 		return &quarryv1.ReportAck{Accepted: true}, nil
 	case isStale(err):
+		w.store.Metrics().observeReport(w.store.FSM(), cmd, false)
 		return &quarryv1.ReportAck{Accepted: false, Reason: err.Error()}, nil
 	case errors.Is(err, ErrNotLeader):
 		return nil, w.notLeader()

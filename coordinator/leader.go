@@ -140,6 +140,7 @@ func (s *Store) commitPlan(b Batch) (progressed bool, err error) {
 			s.log.Debug("plan command refused", "index", i, "err", e)
 		}
 	}
+	s.metrics.Load().observePlan(s.fsm, b, errs)
 	s.stats.plans.Add(1)
 	s.stats.actions.Add(uint64(len(b)))
 	s.stats.rejected.Add(uint64(refused))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -44,9 +45,14 @@ type NodeConfig struct {
 	Prefix string
 	// GRPCAddr is where WorkerService, JobService and the standard health
 	// service listen; HTTPAddr, when not empty, serves the HTTP/JSON job
-	// API. Port 0 picks a free port.
+	// API and the Prometheus metrics at /metrics. Port 0 picks a free
+	// port. With HTTPAddr empty the metrics are still recorded but served
+	// only by whoever serves Node.Metrics().Handler().
 	GRPCAddr string
 	HTTPAddr string
+	// Metrics, when set, receives the node's metrics (a process running
+	// several parts may share them); nil makes the node its own.
+	Metrics *Metrics
 	// GRPCOptions are extra gRPC server options (TLS credentials, say).
 	GRPCOptions []grpc.ServerOption
 	// LeaderTTL is the lease of the leader's etcd publication (default 5 s).
@@ -70,6 +76,7 @@ type Node struct {
 	grpc   *grpc.Server
 	glis   net.Listener
 	hlis   net.Listener
+	mets   *Metrics
 
 	stop    context.CancelFunc
 	loops   sync.WaitGroup
@@ -114,6 +121,10 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 	if n.store, err = Open(cfg.Raft); err != nil {
 		return nil, err
 	}
+	if n.mets = cfg.Metrics; n.mets == nil {
+		n.mets = NewMetrics()
+	}
+	n.store.SetMetrics(n.mets)
 	if err = n.bootstrap(); err != nil {
 		return nil, err
 	}
@@ -153,10 +164,13 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 	n.loops.Go(func() { n.followLeader(run) })
 	n.loops.Go(func() { PublishModels(run, n.store, cfg.Etcd, cfg.Prefix, 0) })
 	n.loops.Go(func() { n.healthLoop(run) })
+	n.loops.Go(func() { n.store.countLeaders(run, n.mets) })
 	if n.hlis != nil {
 		n.httpErr = make(chan error, 1)
-		api := NewHTTPHandler(NewJobAPI(n.driver, n.store), cfg.Logger)
-		go func() { n.httpErr <- ServeHTTPAPI(run, n.hlis, api) }()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", n.mets.Handler())
+		mux.Handle("/", NewHTTPHandler(NewJobAPI(n.driver, n.store), cfg.Logger))
+		go func() { n.httpErr <- ServeHTTPAPI(run, n.hlis, mux) }()
 	}
 	n.log.Info("coordinator started", "grpc", n.GRPCAddr(), "http", n.HTTPAddr(), "raft", n.store.Addr(), "peers", len(cfg.Peers))
 	return n, nil
@@ -238,6 +252,9 @@ func (n *Node) healthLoop(ctx context.Context) {
 
 // Store returns the node's raft replica.
 func (n *Node) Store() *Store { return n.store }
+
+// Metrics returns the node's metrics.
+func (n *Node) Metrics() *Metrics { return n.mets }
 
 // Driver returns the node's job driver.
 func (n *Node) Driver() *Driver { return n.driver }

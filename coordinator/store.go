@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -48,7 +49,8 @@ type Store struct {
 	leadershipMu sync.Mutex
 	leadership   chan struct{}
 
-	stats leaderStats
+	stats   leaderStats
+	metrics atomic.Pointer[Metrics] // nil: none (SetMetrics)
 }
 
 // Open starts a replica from cfg.Dir, restoring its latest snapshot and log.
@@ -246,10 +248,12 @@ func (s *Store) applyEntry(cmd Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("apply %T: %w", cmd, s.raftErr(err))
 	}
+	s.metrics.Load().observeApply(cmd, time.Since(start))
 	return f.Response(), nil
 }
 

@@ -98,6 +98,7 @@ func (w *Worker) heartbeat(ctx context.Context, timeout time.Duration) {
 	client, err := w.connect()
 	if err != nil {
 		w.log.Debug("heartbeat skipped", "err", err)
+		w.cfg.Metrics.renewal(false, 0)
 		return
 	}
 	hctx, cancel := context.WithTimeout(ctx, max(timeout, time.Second))
@@ -105,18 +106,22 @@ func (w *Worker) heartbeat(ctx context.Context, timeout time.Duration) {
 	resp, err := client.Heartbeat(hctx, req)
 	if err != nil {
 		w.log.Debug("heartbeat failed", "err", err)
+		w.cfg.Metrics.renewal(false, 0)
 		return
 	}
+	w.cfg.Metrics.renewal(true, len(resp.GetAbort()))
 	for _, id := range resp.GetAbort() {
 		w.log.Info("leader aborted attempt", "attempt", id)
 		w.cancel(id)
 	}
 }
 
-// countingBucket counts the bytes read through Get and GetRange into n.
+// countingBucket counts the bytes read through Get and GetRange into n
+// and into the metrics m (nil: none).
 type countingBucket struct {
 	objstore.Bucket
 	n *atomic.Int64
+	m *Metrics
 }
 
 func (b countingBucket) Get(ctx context.Context, key string) (io.ReadCloser, error) {
@@ -124,7 +129,7 @@ func (b countingBucket) Get(ctx context.Context, key string) (io.ReadCloser, err
 	if err != nil {
 		return nil, err
 	}
-	return countingReader{rc, b.n}, nil
+	return countingReader{rc, b.n, b.m}, nil
 }
 
 func (b countingBucket) GetRange(ctx context.Context, key string, off, length int64) (io.ReadCloser, error) {
@@ -132,17 +137,19 @@ func (b countingBucket) GetRange(ctx context.Context, key string, off, length in
 	if err != nil {
 		return nil, err
 	}
-	return countingReader{rc, b.n}, nil
+	return countingReader{rc, b.n, b.m}, nil
 }
 
-// countingReader adds what it reads to n.
+// countingReader adds what it reads to n and to m.
 type countingReader struct {
 	io.ReadCloser
 	n *atomic.Int64
+	m *Metrics
 }
 
 func (r countingReader) Read(p []byte) (int, error) {
 	k, err := r.ReadCloser.Read(p)
 	r.n.Add(int64(k))
+	r.m.read(k)
 	return k, err
 }

@@ -34,6 +34,7 @@ func (w *Worker) keepRegistered(ctx context.Context) {
 			return
 		}
 		w.log.Warn("registration lease lost; registering again")
+		w.cfg.Metrics.leaseLost()
 		info := w.registration().Info()
 		info.Draining = draining
 		for backoff := w.cfg.Backoff; ; backoff = min(2*backoff, maxBackoff) {
@@ -49,6 +50,7 @@ func (w *Worker) keepRegistered(ctx context.Context) {
 				_ = old.Close(cctx) // its lease is gone already; this only frees its session
 				cancel()
 				w.log.Info("registered again", "lease", reg.Lease())
+				w.cfg.Metrics.registeredAgain()
 				break
 			}
 			w.log.Warn("register again", "err", err, "retry_in", backoff)

@@ -112,22 +112,31 @@ func (w *Worker) run(ctx context.Context, a *quarryv1.TaskAssignment, at *attemp
 	}
 	log := w.log.With("job", a.GetJobId(), "stage", a.GetStageName(), "task", a.GetTask(), "attempt", a.GetAttemptId())
 	log.Info("attempt started", "speculative", a.GetSpeculative())
-	res, err := jobs.RunTask(ctx, countingBucket{Bucket: w.cfg.Bucket, n: &at.read}, spec)
+	stage := a.GetStageName()
+	if stage == "" {
+		stage = spec.Stage
+	}
+	done := w.cfg.Metrics.taskStarted(spec.Spec.Type, stage)
+	res, err := jobs.RunTask(ctx, countingBucket{Bucket: w.cfg.Bucket, n: &at.read, m: w.cfg.Metrics}, spec)
 	if err != nil && ctx.Err() != nil {
 		log.Info("attempt cancelled")
+		done("cancelled", nil)
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, err.Error()
 		return r
 	}
 	if err != nil {
 		log.Warn("attempt failed", "err", err)
+		done("failed", nil)
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, err.Error()
 		return r
 	}
 	body, err := json.Marshal(res)
 	if err != nil {
+		done("failed", nil)
 		r.Outcome, r.Error = quarryv1.Outcome_OUTCOME_FAILED, fmt.Sprintf("encode task result: %v", err)
 		return r
 	}
+	done("succeeded", &res)
 	r.Outcome, r.Result, r.ResultKey = quarryv1.Outcome_OUTCOME_SUCCEEDED, body, res.Key
 	r.RowsRead, r.BytesRead = uint64(max(res.Rows, 0)), uint64(max(res.BytesRead, 0))
 	r.Duration = durationpb.New(res.Duration)
@@ -147,11 +156,15 @@ func (w *Worker) report(r *quarryv1.AttemptReport) {
 			if err == nil {
 				if !ack.GetAccepted() {
 					w.log.Debug("report refused", "attempt", r.GetAttemptId(), "reason", ack.GetReason())
+					w.cfg.Metrics.reported("refused")
+				} else {
+					w.cfg.Metrics.reported("accepted")
 				}
 				return
 			}
 			if !retryable(err) {
 				w.log.Warn("report rejected", "attempt", r.GetAttemptId(), "err", err)
+				w.cfg.Metrics.reported("rejected")
 				return
 			}
 			w.log.Debug("report failed; retrying", "attempt", r.GetAttemptId(), "err", err)

@@ -54,6 +54,9 @@ type Config struct {
 	// before leaving anyway (default 10 s). Attempts the leader assigned
 	// meanwhile are then lost, which does not count against their tasks.
 	DrainAckTimeout time.Duration
+	// Metrics, when set, receives the worker's metrics (NewMetrics); nil
+	// records none. Serve them with ServeMetrics.
+	Metrics *Metrics
 }
 
 // ErrConfig is wrapped by the errors of an invalid Config.
@@ -166,6 +169,7 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		conns:   map[string]*grpc.ClientConn{},
 		running: map[uint64]*attempt{},
 	}
+	cfg.Metrics.started(cfg.Slots)
 	pullCtx, stopPull := context.WithCancel(context.Background())
 	w.stopPull = stopPull
 	bgCtx, stopBG := context.WithCancel(context.Background())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -136,6 +137,7 @@ func newWorkerCmd() *cobra.Command {
 		ttl     time.Duration
 		drain   bool
 		timeout time.Duration
+		metrics string
 	)
 	cmd := &cobra.Command{
 		Use:   "worker [--id ID] [--drain]",
@@ -144,7 +146,8 @@ func newWorkerCmd() *cobra.Command {
 finds the raft leader there, pulls tasks over gRPC, reads partitions from
 the store and writes attempt-scoped partial results to it. SIGTERM or
 SIGINT drains it: it takes no new task, finishes and reports the running
-ones, and leaves.
+ones, and leaves. It serves its Prometheus metrics at
+http://--metrics-addr/metrics (empty disables) until it has left.
 
 With --drain it instead asks the running worker --id to drain, through
 etcd, and waits until it has left.`,
@@ -174,9 +177,28 @@ etcd, and waits until it has left.`,
 			}
 			return st.run(ctx, func(b objstore.Bucket) error {
 				fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d slots, store %s, etcd %s\n", id, slots, st.location(), ef.endpoints)
+				var m *worker.Metrics
+				if metrics != "" {
+					lis, err := net.Listen("tcp", metrics)
+					if err != nil {
+						return fmt.Errorf("worker metrics: listen on %s: %w", metrics, err)
+					}
+					m = worker.NewMetrics()
+					// Served until the worker has left, drain included.
+					mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+					served := make(chan error, 1)
+					go func() { served <- worker.ServeMetrics(mctx, lis, m) }()
+					defer func() {
+						stop()
+						if err := <-served; err != nil {
+							slog.Warn("worker metrics server", "err", err)
+						}
+					}()
+					fmt.Fprintf(cmd.OutOrStdout(), "worker %s: metrics at http://%s/metrics\n", id, lis.Addr())
+				}
 				err := worker.Run(ctx, worker.Config{
 					ID: id, Slots: slots, Bucket: b, Etcd: cli, Prefix: ef.prefix, LeaseTTL: ttl,
-					Logger: slog.Default(), Version: version,
+					Logger: slog.Default(), Version: version, Metrics: m,
 				})
 				if err != nil && !errors.Is(err, context.Canceled) {
 					return err
@@ -195,5 +217,10 @@ etcd, and waits until it has left.`,
 	fs.DurationVar(&ttl, "lease-ttl", 5*time.Second, "etcd lease of the registration: a worker silent this long is gone and its tasks rerun")
 	fs.BoolVar(&drain, "drain", false, "ask the running worker --id to drain, wait until it left, and exit")
 	fs.DurationVar(&timeout, "drain-timeout", 10*time.Minute, "how long --drain waits")
+	metricsDefault := worker.DefaultMetricsAddr
+	if v, ok := os.LookupEnv("QUARRY_METRICS_ADDR"); ok {
+		metricsDefault = v // set but empty disables, like the flag
+	}
+	fs.StringVar(&metrics, "metrics-addr", metricsDefault, "where to serve Prometheus metrics at /metrics, empty to disable (env QUARRY_METRICS_ADDR)")
 	return cmd
 }
