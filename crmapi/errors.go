@@ -17,6 +17,10 @@ const (
 	CodeBodyTooLarge     = "body_too_large"
 	CodeNotReady         = "not_ready"
 	CodeNoPrevious       = "no_previous_model"
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeRateLimited      = "rate_limited"
+	CodeTimeout          = "timeout"
 )
 
 // ModelVersionHeader carries the version of the model that answered.

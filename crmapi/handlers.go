@@ -20,6 +20,7 @@ var openAPI []byte
 // route is one served route.
 type route struct {
 	method, path string
+	acc          access
 	h            http.HandlerFunc
 }
 
@@ -27,26 +28,26 @@ type route struct {
 // it against openapi.json.
 func (s *Server) routeTable() []route {
 	return []route{
-		{"GET", "/healthz", s.healthz},
-		{"GET", "/readyz", s.readyz},
-		{"GET", "/openapi.json", s.openapi},
-		{"GET", "/v1/customers/{id}", s.withModel(s.customer)},
-		{"GET", "/v1/customers/{id}/recommendations", s.withModel(s.customerRecs)},
-		{"POST", "/v1/recommendations", s.withModel(s.basketRecs)},
-		{"GET", "/v1/items/{id}/associations", s.withModel(s.associations)},
-		{"GET", "/v1/segments", s.withModel(s.segmentList)},
-		{"GET", "/v1/segments/{id}", s.withModel(s.segment)},
-		{"GET", "/v1/segments/{id}/customers", s.withModel(s.segmentCustomers)},
-		{"POST", "/v1/admin/model/rollback", s.rollback},
+		{"GET", "/healthz", public, s.healthz},
+		{"GET", "/readyz", public, s.readyz},
+		{"GET", "/openapi.json", public, s.openapi},
+		{"GET", "/v1/customers/{id}", needRead, s.withModel(s.customer)},
+		{"GET", "/v1/customers/{id}/recommendations", needRead, s.withModel(s.customerRecs)},
+		{"POST", "/v1/recommendations", needRead, s.withModel(s.basketRecs)},
+		{"GET", "/v1/items/{id}/associations", needRead, s.withModel(s.associations)},
+		{"GET", "/v1/segments", needRead, s.withModel(s.segmentList)},
+		{"GET", "/v1/segments/{id}", needRead, s.withModel(s.segment)},
+		{"GET", "/v1/segments/{id}/customers", needRead, s.withModel(s.segmentCustomers)},
+		{"POST", "/v1/admin/model/rollback", needAdmin, s.rollback},
 	}
 }
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range s.routeTable() {
-		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
+		mux.Handle(rt.method+" "+rt.path, s.guard(rt.acc, rt.h))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", s.guard(public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, m := range []string{"GET", "POST"} {
 			r2 := r.Clone(r.Context())
 			r2.Method = m
@@ -56,7 +57,7 @@ func (s *Server) routes() *http.ServeMux {
 			}
 		}
 		writeError(w, http.StatusNotFound, CodeNoRoute, fmt.Sprintf("no route %s", r.URL.Path))
-	})
+	})))
 	return mux
 }
 

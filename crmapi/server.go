@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/quarrydata/quarry/storage/objstore"
 )
@@ -29,15 +32,32 @@ type Config struct {
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
 	// http.Server's; ShutdownTimeout bounds a graceful shutdown.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+
+	// Tokens are the bearer tokens accepted; nil turns authentication off
+	// (every route open, no rate limit: for tests and in-process use).
+	Tokens *Tokens
+	// RequestTimeout bounds the handling of an authenticated route's
+	// request (503 timeout beyond); 0: no bound.
+	RequestTimeout time.Duration
+	// RateLimit is the requests per second each token may make, in a
+	// token bucket of RateBurst requests (429 beyond); 0: no limit.
+	RateLimit float64
+	RateBurst int
+	// TLSCert and TLSKey, both or neither, are the PEM files of the
+	// certificate (chain) and key Serve serves HTTPS with.
+	TLSCert, TLSKey string
 }
 
 // DefaultConfig returns the defaults: 64 KiB bodies, k ≤ 100, pages of 100
 // (at most 1000) customers, timeouts of 5 s (headers), 10 s (read), 10 s
-// (write), 60 s (idle) and 5 s for shutdown.
+// (write), 60 s (idle), 5 s per request and 5 s for shutdown, 500
+// requests/s per token in bursts of up to 1000, no tokens (authentication
+// off) and no TLS.
 func DefaultConfig() Config {
 	return Config{MaxBodyBytes: 64 << 10, MaxK: 100, PageSize: 100, MaxPageSize: 1000,
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
-		IdleTimeout: 60 * time.Second, ShutdownTimeout: 5 * time.Second}
+		IdleTimeout: 60 * time.Second, ShutdownTimeout: 5 * time.Second,
+		RequestTimeout: 5 * time.Second, RateLimit: 500, RateBurst: 1000}
 }
 
 // Validate checks the configuration.
@@ -51,6 +71,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("crmapi: page size %d must be within [1, max page size %d]", c.PageSize, c.MaxPageSize)
 	case c.ReadHeaderTimeout <= 0 || c.ReadTimeout <= 0 || c.WriteTimeout <= 0 || c.IdleTimeout <= 0 || c.ShutdownTimeout <= 0:
 		return errors.New("crmapi: timeouts must be positive")
+	case c.RequestTimeout < 0:
+		return fmt.Errorf("crmapi: request timeout %s must not be negative", c.RequestTimeout)
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("crmapi: rate limit %g must be a non-negative number", c.RateLimit)
+	case c.RateLimit > 0 && c.RateBurst < 1:
+		return fmt.Errorf("crmapi: rate burst %d must be positive with a rate limit", c.RateBurst)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("crmapi: TLS needs both a certificate and a key file")
 	}
 	return nil
 }
@@ -65,7 +93,9 @@ type Server struct {
 	mu   sync.Mutex // serialises Swap and Rollback
 	prev *Model
 
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	tokens   *Tokens
+	limiters []*rate.Limiter // by token
 }
 
 // NewServer returns a Server without a model.
@@ -76,8 +106,14 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log.With("component", "crmapi")}
+	s := &Server{cfg: cfg, log: log.With("component", "crmapi"), tokens: cfg.Tokens,
+		limiters: newLimiters(cfg.Tokens, cfg.RateLimit, cfg.RateBurst)}
 	s.mux = s.routes()
+	if s.tokens == nil {
+		s.log.Warn("authentication off: every route is open to anyone who can connect")
+	} else {
+		s.log.Info("authentication on", "tokens", s.tokens, "rate_limit", cfg.RateLimit, "rate_burst", cfg.RateBurst)
+	}
 	return s, nil
 }
 
@@ -130,8 +166,16 @@ func (s *Server) LoadAndSwap(ctx context.Context, b objstore.Bucket, dataset str
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Serve serves the API on lis until ctx ends, then shuts down gracefully
-// within Config.ShutdownTimeout.
+// within Config.ShutdownTimeout. It serves HTTPS when Config.TLSCert and
+// Config.TLSKey are set, failing at once if they do not load. A client
+// that has not sent its whole header within Config.ReadHeaderTimeout is
+// disconnected.
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	tc, err := s.cfg.tlsConfig()
+	if err != nil {
+		lis.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -139,9 +183,17 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tc,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelInfo),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	go func() {
+		if tc != nil {
+			served <- srv.ServeTLS(lis, "", "")
+			return
+		}
+		served <- srv.Serve(lis)
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("crmapi: %w", err)
@@ -149,7 +201,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
