@@ -63,6 +63,7 @@ func exampleRequests(t testing.TB) map[string][2]string {
 		"GET /healthz":                           {"/healthz", ""},
 		"GET /readyz":                            {"/readyz", ""},
 		"GET /openapi.json":                      {"/openapi.json", ""},
+		"GET /metrics":                           {"/metrics", ""},
 		"GET /v1/customers/{id}":                 {"/v1/customers/" + cust, ""},
 		"GET /v1/customers/{id}/recommendations": {"/v1/customers/" + cust + "/recommendations?k=3", ""},
 		"POST /v1/recommendations":               {"/v1/recommendations", `{"items":["` + item + `"]}`},

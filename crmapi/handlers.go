@@ -31,6 +31,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/healthz", public, s.healthz},
 		{"GET", "/readyz", public, s.readyz},
 		{"GET", "/openapi.json", public, s.openapi},
+		{"GET", "/metrics", public, s.metrics.Handler().ServeHTTP},
 		{"GET", "/v1/customers/{id}", needRead, s.withModel(s.customer)},
 		{"GET", "/v1/customers/{id}/recommendations", needRead, s.withModel(s.customerRecs)},
 		{"POST", "/v1/recommendations", needRead, s.withModel(s.basketRecs)},

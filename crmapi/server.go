@@ -94,6 +94,8 @@ type Server struct {
 	prev *Model
 
 	mux      *http.ServeMux
+	handler  http.Handler // mux, instrumented
+	metrics  *Metrics
 	tokens   *Tokens
 	limiters []*rate.Limiter // by token
 }
@@ -107,8 +109,9 @@ func NewServer(cfg Config, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "crmapi"), tokens: cfg.Tokens,
-		limiters: newLimiters(cfg.Tokens, cfg.RateLimit, cfg.RateBurst)}
+		limiters: newLimiters(cfg.Tokens, cfg.RateLimit, cfg.RateBurst), metrics: NewMetrics()}
 	s.mux = s.routes()
+	s.handler = s.metrics.Instrument(s.mux)
 	if s.tokens == nil {
 		s.log.Warn("authentication off: every route is open to anyone who can connect")
 	} else {
@@ -131,6 +134,7 @@ func (s *Server) Swap(m *Model) {
 	if old := s.cur.Swap(m); old != nil {
 		s.prev = old
 	}
+	s.metrics.modelChanged("swap", m.Version)
 	s.log.Info("model swapped in", "dataset", m.Dataset, "version", m.Version, "rules", len(m.rules), "customers", len(m.customers))
 }
 
@@ -145,6 +149,7 @@ func (s *Server) Rollback() (*Model, error) {
 	}
 	p := s.prev
 	s.prev = s.cur.Swap(p)
+	s.metrics.modelChanged("rollback", p.Version)
 	s.log.Info("model rolled back", "dataset", p.Dataset, "version", p.Version)
 	return p, nil
 }
@@ -153,7 +158,9 @@ func (s *Server) Rollback() (*Model, error) {
 // that fails to load is refused and the current one keeps serving. It is
 // what a watcher of the current-version key calls.
 func (s *Server) LoadAndSwap(ctx context.Context, b objstore.Bucket, dataset string, version int) (*Model, error) {
+	start := time.Now()
 	m, err := Load(ctx, b, dataset, version)
+	s.metrics.modelLoaded(time.Since(start), err)
 	if err != nil {
 		s.log.Error("model refused", "dataset", dataset, "version", version, "err", err)
 		return nil, err
@@ -163,7 +170,7 @@ func (s *Server) LoadAndSwap(ctx context.Context, b objstore.Bucket, dataset str
 }
 
 // ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Serve serves the API on lis until ctx ends, then shuts down gracefully
 // within Config.ShutdownTimeout. It serves HTTPS when Config.TLSCert and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -94,6 +95,7 @@ type devCluster struct {
 	crm     string // the CRM API's address, empty when off
 
 	crmServer *crmapi.Server
+	crmToken  string // the dev admin token
 	crmStop   context.CancelFunc
 	crmServed chan error
 }
@@ -109,7 +111,7 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) (err error) {
 	fmt.Fprintf(out, "quarry dev: etcd %s, coordinator gRPC %s, HTTP http://%s, raft %s, %d workers, store %s\n",
 		c.etcd.Endpoint(), c.addr, c.http, c.store.Addr(), len(c.workers), c.bucket.String())
 	if c.crm != "" {
-		fmt.Fprintf(out, "CRM API http://%s serves the published model of dataset %s\n", c.crm, f.crmDataset)
+		fmt.Fprintf(out, "CRM API http://%s serves the published model of dataset %s; token (admin): %s\n", c.crm, f.crmDataset, c.crmToken)
 	}
 	if f.demo {
 		if err := c.demo(ctx, out, f.demoInput); err != nil {
@@ -207,11 +209,24 @@ func (c *devCluster) startCRM(ctx context.Context, f devFlags) error {
 	if err != nil {
 		return fmt.Errorf("crm api listen: %w", err)
 	}
-	s, err := crmapi.NewServer(crmapi.DefaultConfig(), slog.Default())
+	token := os.Getenv("QUARRY_DEV_TOKEN")
+	if token == "" {
+		if token, err = crmapi.GenerateToken(); err != nil {
+			lis.Close()
+			return err
+		}
+	}
+	cfg := crmapi.DefaultConfig()
+	if cfg.Tokens, err = crmapi.AdminToken(token, "dev"); err != nil {
+		lis.Close()
+		return fmt.Errorf("QUARRY_DEV_TOKEN: %w", err)
+	}
+	s, err := crmapi.NewServer(cfg, slog.Default())
 	if err != nil {
 		lis.Close()
 		return err
 	}
+	c.crmToken = token
 	c.crm, c.crmServer = lis.Addr().String(), s
 	run, stop := context.WithCancel(context.WithoutCancel(ctx))
 	c.crmStop, c.crmServed = stop, make(chan error, 1)

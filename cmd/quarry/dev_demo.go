@@ -91,7 +91,7 @@ func (c *devCluster) showCRM(ctx context.Context, out io.Writer, modelKey string
 	var page struct {
 		Customers []string `json:"customers"`
 	}
-	if err := getJSON(ctx, base+"/v1/segments/0/customers?limit=1", &page); err != nil {
+	if err := c.getCRM(ctx, base+"/v1/segments/0/customers?limit=1", &page); err != nil {
 		return err
 	}
 	if len(page.Customers) == 0 {
@@ -106,22 +106,23 @@ func (c *devCluster) showCRM(ctx context.Context, out io.Writer, modelKey string
 		} `json:"items"`
 	}
 	url := base + "/v1/customers/" + page.Customers[0] + "/recommendations?k=3"
-	if err := getJSON(ctx, url, &recs); err != nil {
+	if err := c.getCRM(ctx, url, &recs); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "CRM API serves it: curl %s\n", url)
+	fmt.Fprintf(out, "CRM API serves it: curl -H 'Authorization: Bearer %s' '%s'\n", c.crmToken, url)
 	for _, r := range recs.Items {
 		fmt.Fprintf(out, "  %s %s (%s, score %.2f)\n", r.Item, r.Name, r.Source, r.Score)
 	}
 	return nil
 }
 
-// getJSON decodes the JSON answer of a GET of url into v.
-func getJSON(ctx context.Context, url string, v any) error {
+// getCRM decodes the JSON answer of a GET of url from the CRM API into v.
+func (c *devCluster) getCRM(ctx context.Context, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Authorization", "Bearer "+c.crmToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func TestDevDemo(t *testing.T) {
 		for _, w := range []string{
 			want, "quarry dev: etcd http://127.0.0.1:", "2 workers",
 			"submitted job demo-rules-", "submitted job demo-segments-", "submitted job demo-sequences-",
-			"submitted job demo-model-", "sequential patterns; the longest:", "model published: models/retail/v", "CRM API serves it: curl http://127.0.0.1:",
+			"submitted job demo-model-", "sequential patterns; the longest:", "model published: models/retail/v", "CRM API serves it: curl -H 'Authorization: Bearer ", "token (admin): ",
 			"stage 1 ", "succeeded after", "rules; top 5 by lift:", "} => {", "lift ",
 			"SET/6 RED SPOTTY PAPER", // item descriptions from the catalogue
 			"4 segments:", "segment 0: ", "customers", "results: " + dir,
