@@ -68,6 +68,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newCoordinatorCmd(), newWorkerCmd())
 	root.AddCommand(newSubmitCmd(), newJobsCmd(), newWorkersCmd())
 	root.AddCommand(newCRMAPICmd())
+	root.AddCommand(newEvalCmd())
 	return root
 }
 
