@@ -133,7 +133,7 @@ func (c *cluster) startWorker(id string, slots int) *worker {
 	c.t.Helper()
 	w := &worker{id: id, proxy: newStoreProxy(c.t, c.in.minio.URL())}
 	w.proc = c.start("worker "+id, c.s3Env(w.proxy.URL()),
-		"worker", "--id", id, "--slots", fmt.Sprint(slots), "--lease-ttl", "2s")
+		"worker", "--id", id, "--slots", fmt.Sprint(slots), "--lease-ttl", "2s", "--metrics-addr", "127.0.0.1:0")
 	return w
 }
 
