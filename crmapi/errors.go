@@ -39,6 +39,22 @@ type ErrorDetail struct {
 
 // writeJSON writes v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if a, ok := v.(jsonAppender); ok {
+		bp := bufPool.Get().(*[]byte)
+		if data, ok := a.appendJSON((*bp)[:0]); ok {
+			data = append(data, '\n')
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.WriteHeader(status)
+			w.Write(data)
+			if cap(data) <= 1<<20 { // keep the pool's buffers modest
+				*bp = data
+				bufPool.Put(bp)
+			}
+			return
+		}
+		bufPool.Put(bp)
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

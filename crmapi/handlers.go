@@ -138,7 +138,8 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request, m *Model) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, m.profile(c))
+	p := m.profile(c)
+	writeJSON(w, http.StatusOK, &p)
 }
 
 // profile renders c.
@@ -176,7 +177,7 @@ func (s *Server) customerRecs(w http.ResponseWriter, r *http.Request, m *Model) 
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, Recommendations{ModelVersion: m.Version, Customer: id, Items: m.render(m.forCustomer(c, k))})
+	writeJSON(w, http.StatusOK, &Recommendations{ModelVersion: m.Version, Customer: id, Items: m.render(m.forCustomer(c, k))})
 }
 
 func (s *Server) basketRecs(w http.ResponseWriter, r *http.Request, m *Model) {
@@ -225,7 +226,7 @@ func (s *Server) basketRecs(w http.ResponseWriter, r *http.Request, m *Model) {
 		}
 	}
 	out.Items = m.render(m.forBasket(basket, k))
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, &out)
 }
 
 // render turns candidates into explained recommendations.
