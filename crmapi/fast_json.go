@@ -29,6 +29,9 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 		return b, false
 	}
 	abs := math.Abs(f)
+	if abs < 1e15 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10), true // quantities, counts: the common case
+	}
 	fmt := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		fmt = 'e'

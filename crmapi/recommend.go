@@ -182,7 +182,11 @@ func (m *Model) fill(out []candidate, r *recommender, segment, k int) []candidat
 // and patterns whose prefix c's history contains, excluding the recent
 // baskets' items, then segment best-sellers.
 func (m *Model) forCustomer(c *customer, k int) []candidate {
-	r := &recommender{exclude: map[int32]bool{}, best: map[int32]*candidate{}}
+	n := 0
+	for _, b := range c.recent {
+		n += len(b)
+	}
+	r := &recommender{exclude: make(map[int32]bool, n), best: make(map[int32]*candidate, 4*k)}
 	for _, b := range c.recent {
 		for _, it := range b {
 			r.exclude[it] = true
@@ -201,7 +205,7 @@ func (m *Model) forBasket(basket []int32, k int) []candidate {
 	basket = slices.Clone(basket)
 	sortIDs(basket)
 	basket = slices.Compact(basket)
-	r := &recommender{exclude: map[int32]bool{}, best: map[int32]*candidate{}}
+	r := &recommender{exclude: make(map[int32]bool, len(basket)), best: make(map[int32]*candidate, 4*k)}
 	for _, it := range basket {
 		r.exclude[it] = true
 	}
