@@ -124,7 +124,8 @@ func (s *State) applySetWorker(c *SetWorker) error {
 	if c.ID == "" || c.Slots < 0 {
 		return fmt.Errorf("set worker %q with %d slots: %w", c.ID, c.Slots, ErrInvalidCommand)
 	}
-	s.Workers[c.ID] = Worker{ID: c.ID, Addr: c.Addr, Slots: c.Slots, LastSeen: c.Time}
+	s.Workers[c.ID] = Worker{ID: c.ID, Addr: c.Addr, Slots: c.Slots, LastSeen: c.Time,
+		Version: c.Version, Started: c.Started, Draining: c.Draining}
 	return nil
 }
 

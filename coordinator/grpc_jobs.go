@@ -321,9 +321,9 @@ func (s *JobServer) ListWorkers(context.Context, *quarryv1.ListWorkersRequest) (
 	out := &quarryv1.ListWorkersResponse{}
 	for _, w := range s.store.FSM().Workers() {
 		out.Workers = append(out.Workers, &quarryv1.WorkerStatus{
-			Id: w.ID, Addr: w.Addr, Slots: uint32(max(w.Slots, 0)), Running: running[w.ID],
+			Id: w.ID, Addr: w.Addr, Slots: uint32(max(w.Slots, 0)), Running: running[w.ID], Version: w.Version,
 			// The membership watch registers a draining worker with no slot.
-			Draining: w.Slots == 0,
+			Draining: w.Draining || w.Slots == 0, StartedAt: timestamp(w.Started),
 		})
 	}
 	slices.SortFunc(out.Workers, func(a, b *quarryv1.WorkerStatus) int { return strings.Compare(a.Id, b.Id) })

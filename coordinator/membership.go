@@ -62,8 +62,10 @@ func reconcileWorkers(store *Store, live map[string]registry.WorkerInfo) {
 		if info.Draining {
 			slots = 0
 		}
-		if w, ok := known[id]; !ok || w.Slots != slots || w.Addr != info.Addr {
-			cmds = append(cmds, SetWorker{ID: id, Addr: info.Addr, Slots: slots, Time: now})
+		if w, ok := known[id]; !ok || w.Slots != slots || w.Addr != info.Addr || w.Draining != info.Draining ||
+			w.Version != info.Version || !w.Started.Equal(info.StartedAt) {
+			cmds = append(cmds, SetWorker{ID: id, Addr: info.Addr, Slots: slots, Time: now,
+				Version: info.Version, Started: info.StartedAt, Draining: info.Draining})
 		}
 	}
 	for id := range known {

@@ -57,6 +57,9 @@ type Worker struct {
 	Addr     string    `json:"addr,omitempty"`
 	Slots    int       `json:"slots"`
 	LastSeen time.Time `json:"last_seen"`
+	Version  string    `json:"version,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Draining bool      `json:"draining,omitempty"`
 }
 
 // Job is a submitted job.

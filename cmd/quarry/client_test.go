@@ -95,8 +95,21 @@ func TestClientCommands(t *testing.T) {
 		t.Errorf("jobs ls --state failed: got\n%s\nwant the header alone", out)
 	}
 	out = mustRun(t, append([]string{"workers", "ls"}, coord...)...)
-	if !strings.Contains(out, "worker-1") || !strings.Contains(out, "worker-2") {
-		t.Errorf("workers ls: got\n%s\nwant both workers", out)
+	if !strings.Contains(out, "worker-1") || !strings.Contains(out, "worker-2") || !strings.Contains(out, "active") || !strings.Contains(out, " dev") {
+		t.Errorf("workers ls: got\n%s\nwant both workers, active, version dev", out)
+	}
+	out = mustRun(t, "workers", "drain", "worker-2", "--etcd", c.etcd.Endpoint(), "--prefix", devPrefix, "--timeout", "30s", "--log-level", "error")
+	if !strings.Contains(out, "worker worker-2: draining") || !strings.Contains(out, "worker worker-2: left") {
+		t.Errorf("workers drain: got\n%s\nwant draining then left", out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out = mustRun(t, append([]string{"workers", "ls"}, coord...)...)
+		if !strings.Contains(out, "worker-2") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workers ls 10 s after the drain: got\n%s\nwant worker-2 gone", out)
+		}
 	}
 	out = mustRun(t, append([]string{"jobs", "cancel", "r1"}, coord...)...)
 	if !strings.Contains(out, "job r1: succeeded") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -163,17 +164,7 @@ etcd, and waits until it has left.`,
 			defer cli.Close()
 			ctx := cmd.Context()
 			if drain {
-				ctx, cancel := context.WithTimeout(ctx, timeout)
-				defer cancel()
-				if err := registry.RequestDrain(ctx, cli, ef.prefix, id); err != nil {
-					return fmt.Errorf("drain worker %s: %w", id, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "worker %s: draining\n", id)
-				if err := registry.WaitGone(ctx, cli, ef.prefix, id); err != nil {
-					return fmt.Errorf("drain worker %s: %w", id, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "worker %s: left\n", id)
-				return nil
+				return drainWorker(ctx, cmd.OutOrStdout(), cli, ef.prefix, id, timeout)
 			}
 			return st.run(ctx, func(b objstore.Bucket) error {
 				fmt.Fprintf(cmd.OutOrStdout(), "worker %s: %d slots, store %s, etcd %s\n", id, slots, st.location(), ef.endpoints)
@@ -223,4 +214,20 @@ etcd, and waits until it has left.`,
 	}
 	fs.StringVar(&metrics, "metrics-addr", metricsDefault, "where to serve Prometheus metrics at /metrics, empty to disable (env QUARRY_METRICS_ADDR)")
 	return cmd
+}
+
+// drainWorker asks worker id to drain through etcd and waits, up to
+// timeout, until it has finished its attempts and left.
+func drainWorker(ctx context.Context, out io.Writer, cli *clientv3.Client, prefix, id string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := registry.RequestDrain(ctx, cli, prefix, id); err != nil {
+		return fmt.Errorf("drain worker %s: %w", id, err)
+	}
+	fmt.Fprintf(out, "worker %s: draining\n", id)
+	if err := registry.WaitGone(ctx, cli, prefix, id); err != nil {
+		return fmt.Errorf("drain worker %s: %w", id, err)
+	}
+	fmt.Fprintf(out, "worker %s: left\n", id)
+	return nil
 }

@@ -214,7 +214,7 @@ func watchJob(ctx context.Context, c *jobClient, out io.Writer, id string) error
 }
 
 func newWorkersCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "workers ls", Short: "List the cluster's workers"}
+	cmd := &cobra.Command{Use: "workers ls|drain", Short: "List the cluster's workers, or drain one"}
 	var (
 		f      clientFlags
 		output string
@@ -240,19 +240,50 @@ func newWorkersCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSLOTS\tRUNNING\tSTATE")
+			fmt.Fprintln(tw, "ID\tSLOTS\tRUNNING\tSTATE\tUP\tVERSION")
 			for _, w := range r.Workers {
 				state := "active"
 				if w.Draining {
 					state = "draining"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", w.Id, w.Slots, w.Running, state)
+				up := "-"
+				if w.StartedAt != nil {
+					up = time.Since(w.StartedAt.AsTime()).Round(time.Second).String()
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", w.Id, w.Slots, w.Running, state, up, w.Version)
 			}
 			return tw.Flush()
 		},
 	}
 	f.register(ls.Flags())
 	ls.Flags().StringVar(&output, "output", "text", "text or json")
-	cmd.AddCommand(ls)
+	cmd.AddCommand(ls, newWorkersDrainCmd())
+	return cmd
+}
+
+func newWorkersDrainCmd() *cobra.Command {
+	var (
+		ef      etcdFlags
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "drain ID",
+		Short: "Drain a worker: it takes no new task, finishes its running ones and leaves",
+		Long: `Drain worker ID through etcd (as quarry worker --drain --id ID, and as
+SIGTERM to the worker process): the coordinator stops assigning it tasks,
+the worker finishes and reports those it runs, and leaves. Waits until it
+has left, up to --timeout. No task fails.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cli, err := ef.client()
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			return drainWorker(cmd.Context(), cmd.OutOrStdout(), cli, ef.prefix, args[0], timeout)
+		},
+	}
+	ef.register(cmd.Flags())
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the worker to leave")
 	return cmd
 }
