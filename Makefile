@@ -46,6 +46,10 @@ test: deps lint ## Install test dependencies, lint, run all tests (race detector
 fuzz: ## Run every fuzz target for FUZZTIME each: a duration or a count (default 10s; make fuzz FUZZTIME=5m for a long run).
 	@bash scripts/fuzz.sh $(FUZZTIME)
 
+.PHONY: docs
+docs: ## Regenerate docs/configuration.md (every flag and QUARRY_* variable) from the code; make test fails when it is stale.
+	$(GO) test ./cmd/quarry -run TestConfigReference -count=1 -update
+
 .PHONY: proto
 proto: ## Regenerate the gRPC code from api/*.proto.
 	bash scripts/proto.sh

@@ -205,6 +205,8 @@ etcd, and waits until it has left.`,
 	ef.register(fs)
 	fs.StringVar(&id, "id", envOr("QUARRY_WORKER_ID", host+"-"+strconv.Itoa(os.Getpid())), "worker id, unique in the cluster (env QUARRY_WORKER_ID)")
 	fs.IntVar(&slots, "slots", runtime.GOMAXPROCS(0), "tasks run at once")
+	machineDefault(fs, "id", "HOSTNAME-PID")
+	machineDefault(fs, "slots", "the number of CPUs")
 	fs.DurationVar(&ttl, "lease-ttl", 5*time.Second, "etcd lease of the registration: a worker silent this long is gone and its tasks rerun")
 	fs.BoolVar(&drain, "drain", false, "ask the running worker --id to drain, wait until it left, and exit")
 	fs.DurationVar(&timeout, "drain-timeout", 10*time.Minute, "how long --drain waits")
