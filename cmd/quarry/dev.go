@@ -141,6 +141,10 @@ Try next, from another terminal:
   quarry workers ls%[1]s
   curl http://%[2]s/v1/jobs
 `, coord, c.http)
+	if c.crm != "" {
+		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' http://%s/v1/segments\n", c.crmToken, c.crm)
+	}
+	fmt.Fprintln(out)
 }
 
 // start starts the parts in order: etcd, the bucket, the coordinator
