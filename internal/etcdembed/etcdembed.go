@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -73,13 +74,56 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	clientAddr, err := resolve(cfg.ClientAddr)
-	if err != nil {
-		return nil, fmt.Errorf("etcd client address: %w", err)
+	// A port picked by resolve can be taken by another process before etcd
+	// binds it; only then is a fresh pick worth a retry.
+	retries := 0
+	if isFreePort(cfg.ClientAddr) || isFreePort(cfg.PeerAddr) {
+		retries = 5
 	}
-	peerAddr, err := resolve(cfg.PeerAddr)
+	var (
+		e         *embed.Etcd
+		clientURL url.URL
+	)
+	for attempt := 0; ; attempt++ {
+		var err error
+		e, clientURL, err = startOnce(cfg)
+		if err == nil {
+			break
+		}
+		if attempt < retries && errors.Is(err, syscall.EADDRINUSE) {
+			cfg.Logger.Debug("etcd port taken, picking another", "err", err)
+			continue
+		}
+		return nil, err
+	}
+	timer := time.NewTimer(cfg.StartTimeout)
+	defer timer.Stop()
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd failed: %w", err)
+	case <-timer.C:
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd not ready after %v", cfg.StartTimeout)
+	case <-ctx.Done():
+		e.Close()
+		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
+	}
+	s := &Server{e: e, clientURL: clientURL, log: cfg.Logger.With("component", "etcd")}
+	s.log.Info("embedded etcd ready", "client", s.Endpoint(), "dir", cfg.Dir)
+	return s, nil
+}
+
+// startOnce resolves free ports and starts etcd, without waiting for it.
+func startOnce(cfg Config) (*embed.Etcd, url.URL, error) {
+	clientAddr, err := resolvePort(cfg.ClientAddr)
 	if err != nil {
-		return nil, fmt.Errorf("etcd peer address: %w", err)
+		return nil, url.URL{}, fmt.Errorf("etcd client address: %w", err)
+	}
+	peerAddr, err := resolvePort(cfg.PeerAddr)
+	if err != nil {
+		return nil, url.URL{}, fmt.Errorf("etcd peer address: %w", err)
 	}
 	clientURL := url.URL{Scheme: "http", Host: clientAddr}
 	peerURL := url.URL{Scheme: "http", Host: peerAddr}
@@ -100,25 +144,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
-		return nil, fmt.Errorf("start embedded etcd: %w", err)
+		return nil, url.URL{}, fmt.Errorf("start embedded etcd: %w", err)
 	}
-	timer := time.NewTimer(cfg.StartTimeout)
-	defer timer.Stop()
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		e.Close()
-		return nil, fmt.Errorf("embedded etcd failed: %w", err)
-	case <-timer.C:
-		e.Close()
-		return nil, fmt.Errorf("embedded etcd not ready after %v", cfg.StartTimeout)
-	case <-ctx.Done():
-		e.Close()
-		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
+	return e, clientURL, nil
+}
+
+// isFreePort reports whether addr asks for a free port ("0" or host:0).
+func isFreePort(addr string) bool {
+	if addr == "0" {
+		return true
 	}
-	s := &Server{e: e, clientURL: clientURL, log: cfg.Logger.With("component", "etcd")}
-	s.log.Info("embedded etcd ready", "client", s.Endpoint(), "dir", cfg.Dir)
-	return s, nil
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port == "0"
 }
 
 // Endpoint returns the client URL, e.g. "http://127.0.0.1:2379".
@@ -143,6 +180,9 @@ func (s *Server) Close() {
 	s.e.Close()
 	s.log.Info("embedded etcd stopped")
 }
+
+// resolvePort is resolve; tests replace it to hand out a taken port.
+var resolvePort = resolve
 
 // resolve replaces port 0 in a loopback address by a port that was free a
 // moment ago: etcd advertises the URLs it listens on, so it needs the

@@ -1,10 +1,12 @@
 package etcdtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,13 +42,19 @@ func Start(t testing.TB) *clientv3.Client {
 // ends.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{
-		t:         t,
-		dir:       t.TempDir(),
-		clientURL: url.URL{Scheme: "http", Host: freeAddr(t)},
-		peerURL:   url.URL{Scheme: "http", Host: freeAddr(t)},
-	}
-	if err := s.start(); err != nil {
+	s := &Server{t: t, dir: t.TempDir()}
+	// A port free a moment ago can be taken by a parallel test package
+	// before etcd binds it: pick again then.
+	for attempt := 0; ; attempt++ {
+		s.clientURL = url.URL{Scheme: "http", Host: freeAddr(t)}
+		s.peerURL = url.URL{Scheme: "http", Host: freeAddr(t)}
+		err := s.start()
+		if err == nil {
+			break
+		}
+		if attempt < 5 && errors.Is(err, syscall.EADDRINUSE) {
+			continue
+		}
 		t.Fatalf("etcdtest: %v", err)
 	}
 	t.Cleanup(s.Stop)

@@ -92,7 +92,20 @@ func Start(t testing.TB) *Server {
 			t.Logf("minio log:\n%s", s.log.String())
 		}
 	})
-	if err := s.start(); err != nil {
+	// A port free a moment ago can be taken by a parallel test package
+	// before MinIO binds it; MinIO then exits at once, and fresh ports are
+	// worth another try.
+	for attempt := 0; ; attempt++ {
+		err := s.start()
+		if err == nil {
+			break
+		}
+		if attempt < 3 && errors.Is(err, errExited) {
+			_ = s.stop()
+			s.Endpoint, s.console = "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+			t.Logf("minio exited during start-up, trying new ports:\n%s", s.log.String())
+			continue
+		}
 		t.Fatalf("start minio: %v\n%s", err, s.log.String())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -170,6 +183,9 @@ func (s *Server) start() error {
 	return s.waitReady(done)
 }
 
+// errExited is start's error when MinIO exits before it is ready.
+var errExited = errors.New("minio exited during start-up")
+
 // waitReady polls /minio/health/ready until it answers 200.
 func (s *Server) waitReady(done <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
@@ -177,7 +193,7 @@ func (s *Server) waitReady(done <-chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-done:
-			return errors.New("minio exited during start-up")
+			return errExited
 		default:
 		}
 		resp, err := client.Get(s.URL() + "/minio/health/ready")
