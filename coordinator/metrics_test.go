@@ -2,18 +2,12 @@ package coordinator_test
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/quarrydata/quarry/coordinator"
 	"github.com/quarrydata/quarry/coordinator/scheduler"
+	"github.com/quarrydata/quarry/internal/promtest"
 )
 
 // coordinatorFamilies are every family a coordinator exports from its
@@ -41,98 +35,19 @@ var coordinatorFamilies = []string{
 	"process_cpu_seconds_total",
 }
 
-// scrape is one parsed scrape: families by name.
-type scrape map[string]*dto.MetricFamily
-
-// scrapeHandler scrapes h at /metrics.
-func scrapeHandler(t *testing.T, h http.Handler) scrape {
+// hasAll fails the test for each family of names missing from s.
+func hasAll(t *testing.T, s promtest.Scrape, names []string) {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("GET /metrics: got status %d; want 200", rec.Code)
-	}
-	return parseScrape(t, rec.Body)
-}
-
-// scrapeURL scrapes url over HTTP.
-func scrapeURL(t *testing.T, url string) scrape {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: got status %d; want 200", url, resp.StatusCode)
-	}
-	return parseScrape(t, resp.Body)
-}
-
-func parseScrape(t *testing.T, r io.Reader) scrape {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
-	if err != nil {
-		t.Fatalf("parse scrape: %v", err)
-	}
-	return fams
-}
-
-// value returns the value (a counter's, a gauge's, a histogram's sample
-// count) of the series of family name with the given label pairs.
-func (s scrape) value(t *testing.T, name string, labels ...string) float64 {
-	t.Helper()
-	f, ok := s[name]
-	if !ok {
-		t.Fatalf("family %s: missing", name)
-	}
-	sum, found := 0.0, false
-series:
-	for _, m := range f.GetMetric() {
-		for i := 0; i+1 < len(labels); i += 2 {
-			ok := false
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
-					ok = true
-				}
-			}
-			if !ok {
-				continue series
-			}
-		}
-		found = true
-		switch {
-		case m.Counter != nil:
-			sum += m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			sum += m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			sum += float64(m.GetHistogram().GetSampleCount())
-		case m.Untyped != nil:
-			sum += m.GetUntyped().GetValue()
-		}
-	}
-	if !found {
-		t.Fatalf("family %s: no series with labels %v", name, labels)
-	}
-	return sum
-}
-
-func (s scrape) hasAll(t *testing.T, names []string) {
-	t.Helper()
-	for _, n := range names {
-		if _, ok := s[n]; !ok {
-			t.Errorf("family %s: missing", n)
-		}
+	for _, n := range s.Missing(names) {
+		t.Errorf("family %s: missing", n)
 	}
 }
 
 // TestMetricsBeforeStore checks that fresh metrics export every family at
 // 0, with no replica attached.
 func TestMetricsBeforeStore(t *testing.T) {
-	s := scrapeHandler(t, coordinator.NewMetrics().Handler())
-	s.hasAll(t, coordinatorFamilies)
+	s := promtest.Handler(t, coordinator.NewMetrics().Handler())
+	hasAll(t, s, coordinatorFamilies)
 	for _, c := range []struct {
 		name   string
 		labels []string
@@ -143,7 +58,7 @@ func TestMetricsBeforeStore(t *testing.T) {
 		{"quarry_coordinator_jobs", []string{"state", "running", "type", "itemsets"}},
 		{"quarry_coordinator_raft_state", []string{"state", "leader"}},
 	} {
-		if got := s.value(t, c.name, c.labels...); got != 0 {
+		if got := s.MustValue(t, c.name, c.labels...); got != 0 {
 			t.Errorf("%s%v: got %v; want 0", c.name, c.labels, got)
 		}
 	}
@@ -171,9 +86,9 @@ func TestStageLabel(t *testing.T) {
 func TestNodeMetrics(t *testing.T) {
 	nodes, c := startNodes(t, 3)
 	leader, followers := leadingNode(t, nodes)
-	before := scrapeHandler(t, leader.Metrics().Handler())
-	before.hasAll(t, coordinatorFamilies)
-	if got := before.value(t, "quarry_coordinator_task_assignments_total"); got != 0 {
+	before := promtest.Handler(t, leader.Metrics().Handler())
+	hasAll(t, before, coordinatorFamilies)
+	if got := before.MustValue(t, "quarry_coordinator_task_assignments_total"); got != 0 {
 		t.Fatalf("assignments before any job: got %v; want 0", got)
 	}
 
@@ -196,20 +111,20 @@ func TestNodeMetrics(t *testing.T) {
 	}
 
 	// Node 0 serves the HTTP API: its /metrics is on the same listener.
-	s := scrapeURL(t, "http://"+nodes[0].HTTPAddr()+"/metrics")
-	s.hasAll(t, coordinatorFamilies)
+	s := promtest.Get(t, "http://"+nodes[0].HTTPAddr()+"/metrics")
+	hasAll(t, s, coordinatorFamilies)
 
-	l := scrapeHandler(t, leader.Metrics().Handler())
-	l.hasAll(t, append(coordinatorFamilies, "quarry_coordinator_task_duration_seconds"))
+	l := promtest.Handler(t, leader.Metrics().Handler())
+	hasAll(t, l, append(coordinatorFamilies, "quarry_coordinator_task_duration_seconds"))
 	atLeast := func(name string, want float64, labels ...string) {
 		t.Helper()
-		if got := l.value(t, name, labels...); got < want {
+		if got := l.MustValue(t, name, labels...); got < want {
 			t.Errorf("leader %s%v: got %v; want at least %v", name, labels, got, want)
 		}
 	}
-	equal := func(s scrape, who, name string, want float64, labels ...string) {
+	equal := func(s promtest.Scrape, who, name string, want float64, labels ...string) {
 		t.Helper()
-		if got := s.value(t, name, labels...); got != want {
+		if got := s.MustValue(t, name, labels...); got != want {
 			t.Errorf("%s %s%v: got %v; want %v", who, name, labels, got, want)
 		}
 	}
@@ -235,12 +150,12 @@ func TestNodeMetrics(t *testing.T) {
 	equal(l, "leader", "quarry_coordinator_raft_state", 1, "state", "leader")
 	equal(l, "leader", "quarry_coordinator_raft_state", 0, "state", "follower")
 
-	f := scrapeHandler(t, followers[0].Metrics().Handler())
-	f.hasAll(t, coordinatorFamilies)
+	f := promtest.Handler(t, followers[0].Metrics().Handler())
+	hasAll(t, f, coordinatorFamilies)
 	equal(f, "follower", "quarry_coordinator_raft_state", 0, "state", "leader")
 	equal(f, "follower", "quarry_coordinator_raft_state", 1, "state", "follower")
 	equal(f, "follower", "quarry_coordinator_task_assignments_total", 0)
-	if got := f.value(t, "quarry_coordinator_raft_leader_changes_total"); got < 1 {
+	if got := f.MustValue(t, "quarry_coordinator_raft_leader_changes_total"); got < 1 {
 		t.Errorf("follower leader changes: got %v; want at least 1", got)
 	}
 }

@@ -10,12 +10,10 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
+	"github.com/quarrydata/quarry/internal/promtest"
 	"github.com/quarrydata/quarry/internal/testenv"
 	"github.com/quarrydata/quarry/jobs"
 	"github.com/quarrydata/quarry/storage/dataset"
@@ -40,60 +38,6 @@ var workerFamilies = []string{
 	"quarry_worker_registration_lease_losses_total",
 	"go_goroutines",
 	"process_cpu_seconds_total",
-}
-
-// scrape is one parsed scrape: families by name.
-type scrape map[string]*dto.MetricFamily
-
-// scrapeURL scrapes url over HTTP and parses the text format.
-func scrapeURL(t *testing.T, url string) scrape {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: got status %d; want 200", url, resp.StatusCode)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse scrape: %v", err)
-	}
-	return fams
-}
-
-// value sums the values (histograms: sample counts) of the series of
-// family name that carry the given label pairs; found is false when none
-// does.
-func (s scrape) value(name string, labels ...string) (v float64, found bool) {
-	f, ok := s[name]
-	if !ok {
-		return 0, false
-	}
-series:
-	for _, m := range f.GetMetric() {
-		for i := 0; i+1 < len(labels); i += 2 {
-			ok := false
-			for _, lp := range m.GetLabel() {
-				ok = ok || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
-			}
-			if !ok {
-				continue series
-			}
-		}
-		found = true
-		switch {
-		case m.Counter != nil:
-			v += m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			v += m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			v += float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return v, found
 }
 
 // serveMetrics serves m on loopback until the test ends and returns the
@@ -140,13 +84,13 @@ func importedBucket(t *testing.T) objstore.Bucket {
 // worker does anything, 404 elsewhere, clean shutdown (in cleanup).
 func TestMetricsServer(t *testing.T) {
 	url := serveMetrics(t, worker.NewMetrics())
-	s := scrapeURL(t, url+"/metrics")
+	s := promtest.Get(t, url+"/metrics")
 	for _, name := range workerFamilies {
 		if _, ok := s[name]; !ok {
 			t.Errorf("family %s: missing", name)
 		}
 	}
-	if v, _ := s.value("quarry_worker_lease_renewals_total", "result", "failed"); v != 0 {
+	if v, _ := s.Value("quarry_worker_lease_renewals_total", "result", "failed"); v != 0 {
 		t.Errorf("renewals failed before any heartbeat: got %v; want 0", v)
 	}
 	resp, err := http.Get(url + "/other")
@@ -210,10 +154,10 @@ func TestWorkerMetrics(t *testing.T) {
 	f2.abort(3)
 	eventually(t, "attempt 3 aborted", func() bool { return w2.Running() == 0 })
 
-	var s scrape
+	var s promtest.Scrape
 	check := func(name string, ok func(float64) bool, want string, labels ...string) {
 		t.Helper()
-		v, found := s.value(name, labels...)
+		v, found := s.Value(name, labels...)
 		if !found || !ok(v) {
 			t.Errorf("%s%v: got %v (found %v); want %s", name, labels, v, found, want)
 		}
@@ -221,8 +165,8 @@ func TestWorkerMetrics(t *testing.T) {
 	positive := func(v float64) bool { return v > 0 }
 	// The reports are counted once the fake leader's answers arrive.
 	eventually(t, "reports counted", func() bool {
-		s = scrapeURL(t, url)
-		v, _ := s.value("quarry_worker_reports_total", "result", "accepted")
+		s = promtest.Get(t, url)
+		v, _ := s.Value("quarry_worker_reports_total", "result", "accepted")
 		return v >= 2
 	})
 	check("quarry_worker_task_duration_seconds", func(v float64) bool { return v == 1 }, "1", "job_type", "itemsets", "stage", "size", "outcome", "succeeded")

@@ -25,6 +25,7 @@ func TestCluster(t *testing.T) {
 	t.Run("leader-killed-mid-job", func(t *testing.T) { testLeaderKilled(t, in) })
 	t.Run("worker-added-mid-job", func(t *testing.T) { testWorkerAdded(t, in) })
 	t.Run("worker-drained-mid-job", func(t *testing.T) { testWorkerDrained(t, in) })
+	t.Run("metrics-scraped", func(t *testing.T) { testMetricsScraped(t, in) })
 }
 
 // testWorkerKilled SIGKILLs a worker while it runs a task of the first

@@ -48,15 +48,16 @@ type cluster struct {
 
 // coordinator is one coordinator process and its addresses.
 type coordinator struct {
-	id, raftAddr, grpcAddr string
-	proc                   *Process
+	id, raftAddr, grpcAddr, httpAddr string
+	proc                             *Process
 }
 
 // worker is one worker process and the proxy it reaches MinIO through.
 type worker struct {
-	id    string
-	proc  *Process
-	proxy *storeProxy
+	id          string
+	metricsAddr string
+	proc        *Process
+	proxy       *storeProxy
 }
 
 // newCluster imports the test dataset into store prefix name on MinIO and
@@ -80,14 +81,14 @@ func newCluster(t *testing.T, in *infra, name string) *cluster {
 
 	var peers []string
 	for i := range 3 {
-		co := &coordinator{id: fmt.Sprintf("c%d", i), raftAddr: freeAddr(t), grpcAddr: freeAddr(t)}
+		co := &coordinator{id: fmt.Sprintf("c%d", i), raftAddr: freeAddr(t), grpcAddr: freeAddr(t), httpAddr: freeAddr(t)}
 		c.coords = append(c.coords, co)
 		peers = append(peers, co.id+"="+co.raftAddr)
 	}
 	for _, co := range c.coords {
 		co.proc = c.start("coordinator "+co.id, c.s3Env(in.minio.URL()),
 			"coordinator", "--id", co.id, "--peers", strings.Join(peers, ","),
-			"--raft-addr", co.raftAddr, "--grpc-addr", co.grpcAddr, "--http-addr=",
+			"--raft-addr", co.raftAddr, "--grpc-addr", co.grpcAddr, "--http-addr", co.httpAddr,
 			"--data-dir", filepath.Join(c.dir, co.id), "--raft-timeout", raftTimeout.String())
 	}
 	return c
@@ -131,9 +132,9 @@ func (c *cluster) start(name string, env []string, args ...string) *Process {
 // proxy of its own.
 func (c *cluster) startWorker(id string, slots int) *worker {
 	c.t.Helper()
-	w := &worker{id: id, proxy: newStoreProxy(c.t, c.in.minio.URL())}
+	w := &worker{id: id, metricsAddr: freeAddr(c.t), proxy: newStoreProxy(c.t, c.in.minio.URL())}
 	w.proc = c.start("worker "+id, c.s3Env(w.proxy.URL()),
-		"worker", "--id", id, "--slots", fmt.Sprint(slots), "--lease-ttl", "2s", "--metrics-addr", "127.0.0.1:0")
+		"worker", "--id", id, "--slots", fmt.Sprint(slots), "--lease-ttl", "2s", "--metrics-addr", w.metricsAddr)
 	return w
 }
 
