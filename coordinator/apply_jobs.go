@@ -125,7 +125,7 @@ func (s *State) applySetWorker(c *SetWorker) error {
 		return fmt.Errorf("set worker %q with %d slots: %w", c.ID, c.Slots, ErrInvalidCommand)
 	}
 	s.Workers[c.ID] = Worker{ID: c.ID, Addr: c.Addr, Slots: c.Slots, LastSeen: c.Time,
-		Version: c.Version, Started: c.Started, Draining: c.Draining}
+		Version: c.Version, Started: c.Started, Registered: c.Registered, Draining: c.Draining}
 	return nil
 }
 

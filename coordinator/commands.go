@@ -133,12 +133,13 @@ type SetWorker struct {
 	Addr  string    `json:"addr,omitempty"`
 	Slots int       `json:"slots"`
 	Time  time.Time `json:"time"` // last seen
-	// Version, Started and Draining are what the worker registered: its
-	// build, when its process started, and whether it is draining (its
-	// Slots are then 0).
-	Version  string    `json:"version,omitempty"`
-	Started  time.Time `json:"started,omitzero"`
-	Draining bool      `json:"draining,omitempty"`
+	// Version, Started, Registered and Draining are what the worker
+	// registered: its build, when its process started, when its current
+	// lease was granted, and whether it is draining (its Slots are then 0).
+	Version    string    `json:"version,omitempty"`
+	Started    time.Time `json:"started,omitzero"`
+	Registered time.Time `json:"registered,omitzero"`
+	Draining   bool      `json:"draining,omitempty"`
 }
 
 // RemoveWorker forgets a worker; its running attempts are then lost.

@@ -324,6 +324,7 @@ func (s *JobServer) ListWorkers(context.Context, *quarryv1.ListWorkersRequest) (
 			Id: w.ID, Addr: w.Addr, Slots: uint32(max(w.Slots, 0)), Running: running[w.ID], Version: w.Version,
 			// The membership watch registers a draining worker with no slot.
 			Draining: w.Draining || w.Slots == 0, StartedAt: timestamp(w.Started),
+			RegisteredAt: timestamp(w.Registered),
 		})
 	}
 	slices.SortFunc(out.Workers, func(a, b *quarryv1.WorkerStatus) int { return strings.Compare(a.Id, b.Id) })

@@ -63,9 +63,9 @@ func reconcileWorkers(store *Store, live map[string]registry.WorkerInfo) {
 			slots = 0
 		}
 		if w, ok := known[id]; !ok || w.Slots != slots || w.Addr != info.Addr || w.Draining != info.Draining ||
-			w.Version != info.Version || !w.Started.Equal(info.StartedAt) {
+			w.Version != info.Version || !w.Started.Equal(info.StartedAt) || !w.Registered.Equal(info.RegisteredAt) {
 			cmds = append(cmds, SetWorker{ID: id, Addr: info.Addr, Slots: slots, Time: now,
-				Version: info.Version, Started: info.StartedAt, Draining: info.Draining})
+				Version: info.Version, Started: info.StartedAt, Registered: info.RegisteredAt, Draining: info.Draining})
 		}
 	}
 	for id := range known {

@@ -216,6 +216,11 @@ func TestNodeJobService(t *testing.T) {
 	if err != nil || len(ws.Workers) != 2 || ws.Workers[0].Id != "w1" || ws.Workers[1].Slots != 2 {
 		t.Fatalf("list workers: got %v, %v; want w1 and w2 with 2 slots", ws, err)
 	}
+	for _, w := range ws.Workers {
+		if w.StartedAt == nil || w.RegisteredAt == nil || w.RegisteredAt.AsTime().Before(w.StartedAt.AsTime()) {
+			t.Errorf("worker %s: started %v, registered %v; want both, registered after started", w.Id, w.StartedAt, w.RegisteredAt)
+		}
+	}
 }
 
 // waitHealth waits until service reports want on c.

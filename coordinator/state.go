@@ -59,7 +59,9 @@ type Worker struct {
 	LastSeen time.Time `json:"last_seen"`
 	Version  string    `json:"version,omitempty"`
 	Started  time.Time `json:"started,omitzero"`
-	Draining bool      `json:"draining,omitempty"`
+	// Registered is when the worker's current etcd lease was granted.
+	Registered time.Time `json:"registered,omitzero"`
+	Draining   bool      `json:"draining,omitempty"`
 }
 
 // Job is a submitted job.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 )
@@ -221,7 +222,7 @@ func newWorkersCmd() *cobra.Command {
 	)
 	ls := &cobra.Command{
 		Use:   "ls",
-		Short: "List the registered workers: slots and running attempts",
+		Short: "List the registered workers: slots, running attempts, state, lease age, uptime, version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := unary(cmd.Context(), &f, func(ctx context.Context, cli quarryv1.JobServiceClient) (*quarryv1.ListWorkersResponse, error) {
@@ -240,17 +241,14 @@ func newWorkersCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSLOTS\tRUNNING\tSTATE\tUP\tVERSION")
+			fmt.Fprintln(tw, "ID\tSLOTS\tRUNNING\tSTATE\tLEASE AGE\tUP\tVERSION")
 			for _, w := range r.Workers {
 				state := "active"
 				if w.Draining {
 					state = "draining"
 				}
-				up := "-"
-				if w.StartedAt != nil {
-					up = time.Since(w.StartedAt.AsTime()).Round(time.Second).String()
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", w.Id, w.Slots, w.Running, state, up, w.Version)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", w.Id, w.Slots, w.Running, state,
+					since(w.RegisteredAt), since(w.StartedAt), w.Version)
 			}
 			return tw.Flush()
 		},
@@ -259,6 +257,14 @@ func newWorkersCmd() *cobra.Command {
 	ls.Flags().StringVar(&output, "output", "text", "text or json")
 	cmd.AddCommand(ls, newWorkersDrainCmd())
 	return cmd
+}
+
+// since is the time elapsed from ts to now in seconds, "-" when unset.
+func since(ts *timestamppb.Timestamp) string {
+	if ts == nil {
+		return "-"
+	}
+	return time.Since(ts.AsTime()).Round(time.Second).String()
 }
 
 func newWorkersDrainCmd() *cobra.Command {

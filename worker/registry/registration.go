@@ -39,6 +39,7 @@ func Register(ctx context.Context, cli *clientv3.Client, prefix string, info Wor
 	if err != nil {
 		return nil, err
 	}
+	info.RegisteredAt = time.Now()
 	val, err := json.Marshal(stored{WorkerInfo: info})
 	if err != nil {
 		return nil, fmt.Errorf("encode worker %q: %w", info.ID, err)
@@ -94,6 +95,7 @@ func (r *Registration) Update(ctx context.Context, info WorkerInfo) error {
 	if r.closed {
 		return fmt.Errorf("update worker %q: closed: %w", info.ID, ErrLost)
 	}
+	info.RegisteredAt = r.info.RegisteredAt
 	if err := r.putLocked(ctx, stored{WorkerInfo: info}); err != nil {
 		return fmt.Errorf("update worker %q: %w", info.ID, err)
 	}

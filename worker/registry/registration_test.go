@@ -194,6 +194,18 @@ func TestReRegisterTakesOver(t *testing.T) {
 	}
 	defer func() { _ = second.Close(ctx) }()
 	waitFor(t, "Updated(w)", func() bool { return rec.has(Updated, "w", NotLeft) })
+	// The new lease has a registration time of its own, which an update
+	// keeps.
+	r1, r2 := first.Info().RegisteredAt, second.Info().RegisteredAt
+	if r1.IsZero() || !r2.After(r1) {
+		t.Errorf("registered at: first %v, second %v; want both set, the second later", r1, r2)
+	}
+	if err := second.Update(ctx, worker("w")); err != nil {
+		t.Fatal(err)
+	}
+	if got := second.Info().RegisteredAt; !got.Equal(r2) {
+		t.Errorf("registered at after an update: got %v; want %v kept", got, r2)
+	}
 	if err := first.Update(ctx, worker("w")); !errors.Is(err, ErrLost) {
 		t.Errorf("got %v updating the superseded registration; want ErrLost", err)
 	}

@@ -42,6 +42,10 @@ type WorkerInfo struct {
 	Version string `json:"version,omitempty"`
 	// StartedAt is when the worker process started.
 	StartedAt time.Time `json:"started_at"`
+	// RegisteredAt is when the current lease was granted: Register sets
+	// it, Update keeps it. A worker that lost its lease and registered
+	// again has a later RegisteredAt and the same StartedAt.
+	RegisteredAt time.Time `json:"registered_at,omitzero"`
 }
 
 // Validate reports whether the info can be registered.

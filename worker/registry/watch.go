@@ -228,9 +228,10 @@ func (w *workerView) del(key string, rev int64) bool {
 
 // sameInfo compares infos, times by instant.
 func sameInfo(a, b WorkerInfo) bool {
-	if !a.StartedAt.Equal(b.StartedAt) {
+	if !a.StartedAt.Equal(b.StartedAt) || !a.RegisteredAt.Equal(b.RegisteredAt) {
 		return false
 	}
 	a.StartedAt, b.StartedAt = time.Time{}, time.Time{}
+	a.RegisteredAt, b.RegisteredAt = time.Time{}, time.Time{}
 	return a == b
 }

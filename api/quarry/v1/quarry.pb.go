@@ -1986,7 +1986,11 @@ type WorkerStatus struct {
 	// draining is true when the worker finishes its attempts and takes no more.
 	Draining bool `protobuf:"varint,6,opt,name=draining,proto3" json:"draining,omitempty"`
 	// started_at is when the worker process started.
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// registered_at is when the worker's current etcd lease was granted: a
+	// worker that lost its lease and registered again keeps its started_at
+	// and gets a new registered_at.
+	RegisteredAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2066,6 +2070,13 @@ func (x *WorkerStatus) GetDraining() bool {
 func (x *WorkerStatus) GetStartedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *WorkerStatus) GetRegisteredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RegisteredAt
 	}
 	return nil
 }
@@ -2210,7 +2221,7 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x14\n" +
 	"\x12ListWorkersRequest\"H\n" +
 	"\x13ListWorkersResponse\x121\n" +
-	"\aworkers\x18\x01 \x03(\v2\x17.quarry.v1.WorkerStatusR\aworkers\"\xd3\x01\n" +
+	"\aworkers\x18\x01 \x03(\v2\x17.quarry.v1.WorkerStatusR\aworkers\"\x94\x02\n" +
 	"\fWorkerStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x18\n" +
@@ -2219,7 +2230,8 @@ const file_quarry_v1_quarry_proto_rawDesc = "" +
 	"\arunning\x18\x05 \x01(\rR\arunning\x12\x1a\n" +
 	"\bdraining\x18\x06 \x01(\bR\bdraining\x129\n" +
 	"\n" +
-	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt*W\n" +
+	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12?\n" +
+	"\rregistered_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fregisteredAt*W\n" +
 	"\x06Action\x12\x16\n" +
 	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -2333,31 +2345,32 @@ var file_quarry_v1_quarry_proto_depIdxs = []int32{
 	27, // 20: quarry.v1.DatasetInfo.created_at:type_name -> google.protobuf.Timestamp
 	26, // 21: quarry.v1.ListWorkersResponse.workers:type_name -> quarry.v1.WorkerStatus
 	27, // 22: quarry.v1.WorkerStatus.started_at:type_name -> google.protobuf.Timestamp
-	5,  // 23: quarry.v1.WorkerService.PullTasks:input_type -> quarry.v1.PullRequest
-	7,  // 24: quarry.v1.WorkerService.ReportAttempt:input_type -> quarry.v1.AttemptReport
-	9,  // 25: quarry.v1.WorkerService.Heartbeat:input_type -> quarry.v1.HeartbeatRequest
-	12, // 26: quarry.v1.JobService.SubmitJob:input_type -> quarry.v1.SubmitJobRequest
-	16, // 27: quarry.v1.JobService.GetJob:input_type -> quarry.v1.GetJobRequest
-	17, // 28: quarry.v1.JobService.ListJobs:input_type -> quarry.v1.ListJobsRequest
-	19, // 29: quarry.v1.JobService.CancelJob:input_type -> quarry.v1.CancelJobRequest
-	20, // 30: quarry.v1.JobService.WatchJob:input_type -> quarry.v1.WatchJobRequest
-	21, // 31: quarry.v1.JobService.ListDatasets:input_type -> quarry.v1.ListDatasetsRequest
-	24, // 32: quarry.v1.JobService.ListWorkers:input_type -> quarry.v1.ListWorkersRequest
-	6,  // 33: quarry.v1.WorkerService.PullTasks:output_type -> quarry.v1.TaskAssignment
-	8,  // 34: quarry.v1.WorkerService.ReportAttempt:output_type -> quarry.v1.ReportAck
-	11, // 35: quarry.v1.WorkerService.Heartbeat:output_type -> quarry.v1.HeartbeatResponse
-	13, // 36: quarry.v1.JobService.SubmitJob:output_type -> quarry.v1.JobStatus
-	13, // 37: quarry.v1.JobService.GetJob:output_type -> quarry.v1.JobStatus
-	18, // 38: quarry.v1.JobService.ListJobs:output_type -> quarry.v1.ListJobsResponse
-	13, // 39: quarry.v1.JobService.CancelJob:output_type -> quarry.v1.JobStatus
-	13, // 40: quarry.v1.JobService.WatchJob:output_type -> quarry.v1.JobStatus
-	22, // 41: quarry.v1.JobService.ListDatasets:output_type -> quarry.v1.ListDatasetsResponse
-	25, // 42: quarry.v1.JobService.ListWorkers:output_type -> quarry.v1.ListWorkersResponse
-	33, // [33:43] is the sub-list for method output_type
-	23, // [23:33] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	27, // 23: quarry.v1.WorkerStatus.registered_at:type_name -> google.protobuf.Timestamp
+	5,  // 24: quarry.v1.WorkerService.PullTasks:input_type -> quarry.v1.PullRequest
+	7,  // 25: quarry.v1.WorkerService.ReportAttempt:input_type -> quarry.v1.AttemptReport
+	9,  // 26: quarry.v1.WorkerService.Heartbeat:input_type -> quarry.v1.HeartbeatRequest
+	12, // 27: quarry.v1.JobService.SubmitJob:input_type -> quarry.v1.SubmitJobRequest
+	16, // 28: quarry.v1.JobService.GetJob:input_type -> quarry.v1.GetJobRequest
+	17, // 29: quarry.v1.JobService.ListJobs:input_type -> quarry.v1.ListJobsRequest
+	19, // 30: quarry.v1.JobService.CancelJob:input_type -> quarry.v1.CancelJobRequest
+	20, // 31: quarry.v1.JobService.WatchJob:input_type -> quarry.v1.WatchJobRequest
+	21, // 32: quarry.v1.JobService.ListDatasets:input_type -> quarry.v1.ListDatasetsRequest
+	24, // 33: quarry.v1.JobService.ListWorkers:input_type -> quarry.v1.ListWorkersRequest
+	6,  // 34: quarry.v1.WorkerService.PullTasks:output_type -> quarry.v1.TaskAssignment
+	8,  // 35: quarry.v1.WorkerService.ReportAttempt:output_type -> quarry.v1.ReportAck
+	11, // 36: quarry.v1.WorkerService.Heartbeat:output_type -> quarry.v1.HeartbeatResponse
+	13, // 37: quarry.v1.JobService.SubmitJob:output_type -> quarry.v1.JobStatus
+	13, // 38: quarry.v1.JobService.GetJob:output_type -> quarry.v1.JobStatus
+	18, // 39: quarry.v1.JobService.ListJobs:output_type -> quarry.v1.ListJobsResponse
+	13, // 40: quarry.v1.JobService.CancelJob:output_type -> quarry.v1.JobStatus
+	13, // 41: quarry.v1.JobService.WatchJob:output_type -> quarry.v1.JobStatus
+	22, // 42: quarry.v1.JobService.ListDatasets:output_type -> quarry.v1.ListDatasetsResponse
+	25, // 43: quarry.v1.JobService.ListWorkers:output_type -> quarry.v1.ListWorkersResponse
+	34, // [34:44] is the sub-list for method output_type
+	24, // [24:34] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_quarry_v1_quarry_proto_init() }
