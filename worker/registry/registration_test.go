@@ -73,6 +73,10 @@ func TestJoinUpdateRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "Joined(w1)", func() bool { return rec.has(Joined, "w1", NotLeft) })
+	// Register stamps the lease's grant time on the info.
+	if info.RegisteredAt = reg.Info().RegisteredAt; info.RegisteredAt.IsZero() {
+		t.Error("registered at: got zero; want the time the lease was granted")
+	}
 	if got, _ := rec.info("w1"); !sameInfo(got, info) {
 		t.Errorf("got joined info %+v; want %+v", got, info)
 	}
