@@ -17,6 +17,9 @@ type Config struct {
 	Dir string
 	// BindAddr is the raft TCP address; port 0 picks a free one.
 	BindAddr string
+	// TLS, when set, carries raft traffic over mutual TLS; nil is plain
+	// TCP.
+	TLS *TLS
 	// Logger receives the replica's and raft's logs.
 	Logger *slog.Logger
 	// ApplyTimeout bounds one raft operation (apply, barrier, membership).

@@ -85,6 +85,16 @@ func (s *JobServer) SubmitJob(ctx context.Context, r *quarryv1.SubmitJobRequest)
 	if err := s.leading(); err != nil {
 		return nil, err
 	}
+	if r.GetRequestId() != "" {
+		if err := validField("request_id", r.GetRequestId()); err != nil {
+			return nil, err
+		}
+	}
+	if r.GetDataset() != "" {
+		if err := dataset.ValidateName(r.GetDataset()); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "dataset: %v", err)
+		}
+	}
 	spec, err := mergeSpec(r)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -110,6 +120,9 @@ func mergeSpec(r *quarryv1.SubmitJobRequest) ([]byte, error) {
 	if len(r.GetSpec()) > 0 {
 		if err := json.Unmarshal(r.GetSpec(), &fields); err != nil {
 			return nil, fmt.Errorf("spec: %w", err)
+		}
+		if fields == nil { // JSON null
+			return nil, errors.New("spec: want a JSON object, not null")
 		}
 	}
 	set := func(name, want string) error {
@@ -149,8 +162,20 @@ func submitStatus(err error) error {
 	return statusOf(err)
 }
 
+// validField answers InvalidArgument naming field unless id is a valid
+// job id (jobs.ValidateID): ids become object keys.
+func validField(field, id string) error {
+	if err := jobs.ValidateID(id); err != nil {
+		return status.Errorf(codes.InvalidArgument, "%s: %v", field, err)
+	}
+	return nil
+}
+
 // GetJob implements JobService.
 func (s *JobServer) GetJob(ctx context.Context, r *quarryv1.GetJobRequest) (*quarryv1.JobStatus, error) {
+	if err := validField("job_id", r.GetJobId()); err != nil {
+		return nil, err
+	}
 	if err := s.leading(); err != nil {
 		return nil, err
 	}
@@ -188,6 +213,11 @@ func (s *JobServer) ListJobs(_ context.Context, r *quarryv1.ListJobsRequest) (*q
 		size = defaultPageSize
 	}
 	size = min(size, maxPageSize)
+	if r.GetDataset() != "" {
+		if err := dataset.ValidateName(r.GetDataset()); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "dataset: %v", err)
+		}
+	}
 	below := uint64(0)
 	if t := r.GetPageToken(); t != "" {
 		v, err := strconv.ParseUint(t, 10, 64)
@@ -218,6 +248,9 @@ func (s *JobServer) ListJobs(_ context.Context, r *quarryv1.ListJobsRequest) (*q
 // CancelJob implements JobService; cancelling a finished job returns its
 // status unchanged.
 func (s *JobServer) CancelJob(ctx context.Context, r *quarryv1.CancelJobRequest) (*quarryv1.JobStatus, error) {
+	if err := validField("job_id", r.GetJobId()); err != nil {
+		return nil, err
+	}
 	if err := s.leading(); err != nil {
 		return nil, err
 	}
@@ -242,6 +275,9 @@ func (s *JobServer) CancelJob(ctx context.Context, r *quarryv1.CancelJobRequest)
 // per change, ending after the terminal one. It follows the FSM's change
 // notifications, checking at least every WatchInterval.
 func (s *JobServer) WatchJob(r *quarryv1.WatchJobRequest, stream quarryv1.JobService_WatchJobServer) error {
+	if err := validField("job_id", r.GetJobId()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	interval := s.WatchInterval
 	if interval <= 0 {

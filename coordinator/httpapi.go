@@ -129,29 +129,7 @@ type apiError struct {
 type httpAPI struct {
 	core JobAPI
 	log  *slog.Logger
-}
-
-// NewHTTPHandler returns the HTTP/JSON job API over core: POST and GET
-// /v1/jobs, GET and DELETE /v1/jobs/{id}, GET /v1/datasets, GET
-// /v1/workers and GET /healthz. A follower answers the /v1 routes with 503
-// naming the leader.
-func NewHTTPHandler(core JobAPI, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.Default()
-	}
-	a := &httpAPI{core: core, log: log.With("component", "httpapi")}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("POST /v1/jobs", a.leaderOnly(a.submit))
-	mux.HandleFunc("GET /v1/jobs", a.leaderOnly(a.list))
-	mux.HandleFunc("GET /v1/jobs/{id}", a.leaderOnly(a.get))
-	mux.HandleFunc("DELETE /v1/jobs/{id}", a.leaderOnly(a.cancel))
-	mux.HandleFunc("GET /v1/datasets", a.leaderOnly(a.datasets))
-	mux.HandleFunc("GET /v1/workers", a.leaderOnly(a.workers))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		a.fail(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
-	})
-	return mux
+	opts HTTPOptions
 }
 
 // errNotFound marks an unknown job id.
@@ -253,6 +231,10 @@ func (a *httpAPI) list(w http.ResponseWriter, _ *http.Request) {
 
 func (a *httpAPI) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if err := jobs.ValidateID(id); err != nil {
+		a.error(w, r, fmt.Errorf("%w: path id: %w", errBadRequest, err))
+		return
+	}
 	j, ok := a.core.Job(id)
 	if !ok {
 		a.error(w, r, fmt.Errorf("job %s: %w", id, errNotFound))
@@ -263,6 +245,10 @@ func (a *httpAPI) get(w http.ResponseWriter, r *http.Request) {
 
 func (a *httpAPI) cancel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if err := jobs.ValidateID(id); err != nil {
+		a.error(w, r, fmt.Errorf("%w: path id: %w", errBadRequest, err))
+		return
+	}
 	if _, ok := a.core.Job(id); !ok {
 		a.error(w, r, fmt.Errorf("job %s: %w", id, errNotFound))
 		return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -53,8 +52,17 @@ type NodeConfig struct {
 	// Metrics, when set, receives the node's metrics (a process running
 	// several parts may share them); nil makes the node its own.
 	Metrics *Metrics
-	// GRPCOptions are extra gRPC server options (TLS credentials, say).
+	// GRPCOptions are extra gRPC server options.
 	GRPCOptions []grpc.ServerOption
+	// TLS, when set, serves gRPC, HTTP and raft over mutual TLS: clients,
+	// workers and peers must present certificates signed by its CA. It
+	// replaces Raft.TLS. Nil serves plain TCP (a loopback dev cluster).
+	TLS *TLS
+	// Tokens, when set, are the client tokens every JobService and
+	// WorkerService call and every HTTP route but /healthz and /metrics
+	// must present, with a role allowing it (docs/security.md). Nil turns
+	// authentication off, which the node logs loudly.
+	Tokens *Tokens
 	// LeaderTTL is the lease of the leader's etcd publication (default 5 s).
 	LeaderTTL time.Duration
 	// Logger receives the node's logs (default slog.Default()).
@@ -111,6 +119,12 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 		cfg.LeaderTTL = 5 * time.Second
 	}
 	cfg.Raft.Logger = cfg.Logger
+	if cfg.TLS != nil {
+		if err := cfg.TLS.validate(); err != nil {
+			return nil, err
+		}
+		cfg.Raft.TLS = cfg.TLS
+	}
 	n = &Node{cfg: cfg, log: cfg.Logger.With("component", "node", "id", cfg.Raft.ID)}
 	defer func() {
 		if err != nil {
@@ -132,7 +146,7 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 		return nil, fmt.Errorf("coordinator node: grpc listen: %w", err)
 	}
 	if cfg.HTTPAddr != "" {
-		if n.hlis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		if n.hlis, err = cfg.TLS.listen(cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("coordinator node: http listen: %w", err)
 		}
 	}
@@ -143,7 +157,9 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 	n.js = NewJobServer(n.store, n.driver, cfg.Bucket)
 	n.js.LeaderAddr = n.leaderAddr
 	n.health = health.NewServer()
-	n.grpc = grpc.NewServer(append(ServerOptions(), cfg.GRPCOptions...)...)
+	opts := append(ServerOptions(), cfg.TLS.grpcOptions()...)
+	opts = append(opts, AuthServerOptions(cfg.Tokens, cfg.Logger)...)
+	n.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
 	quarryv1.RegisterWorkerServiceServer(n.grpc, n.ws)
 	quarryv1.RegisterJobServiceServer(n.grpc, n.js)
 	healthpb.RegisterHealthServer(n.grpc, n.health)
@@ -167,12 +183,14 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 	n.loops.Go(func() { n.store.countLeaders(run, n.mets) })
 	if n.hlis != nil {
 		n.httpErr = make(chan error, 1)
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", n.mets.Handler())
-		mux.Handle("/", NewHTTPHandler(NewJobAPI(n.driver, n.store), cfg.Logger))
-		go func() { n.httpErr <- ServeHTTPAPI(run, n.hlis, mux) }()
+		h := NewHTTPHandlerWith(NewJobAPI(n.driver, n.store), HTTPOptions{Logger: cfg.Logger, Tokens: cfg.Tokens, Metrics: n.mets.Handler()})
+		go func() { n.httpErr <- ServeHTTPAPI(run, n.hlis, h) }()
 	}
-	n.log.Info("coordinator started", "grpc", n.GRPCAddr(), "http", n.HTTPAddr(), "raft", n.store.Addr(), "peers", len(cfg.Peers))
+	if cfg.Tokens == nil {
+		n.log.Warn("AUTHENTICATION IS OFF: any client reaching this coordinator may submit and cancel jobs and act as a worker; give a token file (--tokens-file) outside a loopback dev cluster")
+	}
+	n.log.Info("coordinator started", "grpc", n.GRPCAddr(), "http", n.HTTPAddr(), "raft", n.store.Addr(), "peers", len(cfg.Peers),
+		"tls", cfg.TLS != nil, "tokens", cfg.Tokens)
 	return n, nil
 }
 

@@ -88,7 +88,7 @@ func Open(cfg Config) (*Store, error) {
 		bolt.Close()
 		return nil, fmt.Errorf("open snapshots: %w", err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.BindAddr, nil, 4, 10*time.Second, hl)
+	trans, err := newTransport(cfg, hl)
 	if err != nil {
 		bolt.Close()
 		return nil, fmt.Errorf("open raft transport on %s: %w", cfg.BindAddr, err)

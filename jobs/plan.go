@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/quarrydata/quarry/storage/dataset"
@@ -227,12 +228,21 @@ func (st *State) stage(name string) *Completed {
 
 var idRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$`)
 
+// quoteShort quotes s, cut to its first 64 bytes when longer, so that a
+// hostile value cannot flood an error message.
+func quoteShort(s string) string {
+	if len(s) <= 64 {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:64], len(s))
+}
+
 // ValidateID checks a job or attempt id: 1 to 128 letters, digits, '.',
 // '_' or '-', starting with a letter or digit, so that it is safe in an
 // object key.
 func ValidateID(id string) error {
 	if !idRE.MatchString(id) {
-		return fmt.Errorf("%w: id %q: use 1 to 128 letters, digits, '.', '_' or '-'", ErrInvalidSpec, id)
+		return fmt.Errorf("%w: id %s: use 1 to 128 letters, digits, '.', '_' or '-'", ErrInvalidSpec, quoteShort(id))
 	}
 	return nil
 }

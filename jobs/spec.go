@@ -118,6 +118,21 @@ type ModelSpec struct {
 	Segments  string `json:"segments_job,omitempty"`
 }
 
+// validate checks the job ids a model names: they become object keys.
+func (m *ModelSpec) validate() error {
+	for _, f := range []struct{ field, id string }{
+		{"model.rules_job", m.Rules}, {"model.sequences_job", m.Sequences}, {"model.segments_job", m.Segments},
+	} {
+		if f.id == "" {
+			continue
+		}
+		if !idRE.MatchString(f.id) {
+			return invalid(f.field, "%s is not a job id: use 1 to 128 letters, digits, '.', '_' or '-'", quoteShort(f.id))
+		}
+	}
+	return nil
+}
+
 // ParseSpec decodes a JSON spec strictly (unknown fields are errors) and
 // validates it.
 func ParseSpec(data []byte) (Spec, error) {
@@ -174,7 +189,7 @@ func (s *Spec) Validate() error {
 		if s.Model.Rules == "" && s.Model.Sequences == "" && s.Model.Segments == "" {
 			return invalid("model", "name at least one of rules_job, sequences_job, segments_job")
 		}
-		return nil
+		return s.Model.validate()
 	case TypeImport:
 		if s.Import == nil {
 			return invalid("import", "required for type import")

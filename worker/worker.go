@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,10 +10,12 @@ import (
 	"time"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
+	"github.com/quarrydata/quarry/internal/bearer"
 	"github.com/quarrydata/quarry/storage/objstore"
 	"github.com/quarrydata/quarry/worker/registry"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 )
@@ -36,11 +39,18 @@ type Config struct {
 	// Backoff is the first delay before reconnecting (default 50 ms); it
 	// doubles up to 2 s while connections fail.
 	Backoff time.Duration
-	// DialOptions are the gRPC dial options (default: insecure transport
-	// and a keepalive ping every 10 s, so a dead leader's stream ends and
-	// the worker reconnects; the server must allow it, see
-	// coordinator.ServerOptions).
+	// DialOptions are the gRPC dial options (default: TLS with the TLS
+	// configuration, else an insecure transport; the Token; and a
+	// keepalive ping every 10 s, so a dead leader's stream ends and the
+	// worker reconnects; the server must allow it, see
+	// coordinator.ServerOptions). Given, they replace TLS and Token.
 	DialOptions []grpc.DialOption
+	// TLS, when set, dials the coordinators over mutual TLS: it presents
+	// the worker's certificate and verifies theirs (certs.Files.Client).
+	TLS *tls.Config
+	// Token, when set, is the bearer token (role worker) sent on every
+	// call; the coordinators need it when they check tokens.
+	Token string
 	// Logger logs connection changes and task failures (default: none).
 	Logger *slog.Logger
 	// Version is the build version published in the registry.
@@ -84,9 +94,16 @@ func (c *Config) withDefaults() error {
 		c.DrainAckTimeout = 10 * time.Second
 	}
 	if c.DialOptions == nil {
+		creds := insecure.NewCredentials()
+		if c.TLS != nil {
+			creds = credentials.NewTLS(c.TLS)
+		}
 		c.DialOptions = []grpc.DialOption{
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithTransportCredentials(creds),
 			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		}
+		if c.Token != "" {
+			c.DialOptions = append(c.DialOptions, grpc.WithPerRPCCredentials(bearer.Token(c.Token)))
 		}
 	}
 	if c.Logger == nil {

@@ -11,23 +11,29 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/coordinator"
+	"github.com/quarrydata/quarry/internal/bearer"
 )
 
 // clientFlags locate the coordinators a client command talks to.
 type clientFlags struct {
 	addrs   string
 	timeout time.Duration
+	tls     tlsFlags
+	token   tokenFlags
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.addrs, "coordinator", envOr("QUARRY_COORDINATOR", "127.0.0.1:7701"),
 		"coordinators' gRPC addresses, comma-separated; any replica will do, followers name the leader (env QUARRY_COORDINATOR)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to keep trying while no leader answers")
+	f.tls.register(fs)
+	f.token.register(fs)
 }
 
 // jobClient calls the JobService of whichever replica leads: it follows a
@@ -37,6 +43,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 type jobClient struct {
 	addrs   []string
 	timeout time.Duration
+	dial    []grpc.DialOption
 	conns   map[string]*grpc.ClientConn
 	current string // the last address that answered as leader
 }
@@ -47,7 +54,19 @@ func (f *clientFlags) client() (*jobClient, error) {
 	if len(addrs) == 0 {
 		return nil, usagef("--coordinator: no address")
 	}
-	return &jobClient{addrs: addrs, timeout: f.timeout, conns: map[string]*grpc.ClientConn{}}, nil
+	tc, err := f.tls.client()
+	if err != nil {
+		return nil, err
+	}
+	creds := insecure.NewCredentials()
+	if tc != nil {
+		creds = credentials.NewTLS(tc)
+	}
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if tok := f.token.value(); tok != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(bearer.Token(tok)))
+	}
+	return &jobClient{addrs: addrs, timeout: f.timeout, dial: dial, conns: map[string]*grpc.ClientConn{}}, nil
 }
 
 func (c *jobClient) close() {
@@ -60,7 +79,7 @@ func (c *jobClient) conn(addr string) (quarryv1.JobServiceClient, error) {
 	conn, ok := c.conns[addr]
 	if !ok {
 		var err error
-		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err = grpc.NewClient(addr, c.dial...)
 		if err != nil {
 			return nil, fmt.Errorf("coordinator %s: %w", addr, err)
 		}

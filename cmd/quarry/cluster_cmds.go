@@ -71,6 +71,8 @@ func newCoordinatorCmd() *cobra.Command {
 		httpAddr string
 		peers    string
 		election time.Duration
+		tf       tlsFlags
+		tokens   serverTokenFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "coordinator --id ID [--peers id=addr,...]",
@@ -92,6 +94,14 @@ SIGINT stops it gracefully.`,
 			if err != nil {
 				return err
 			}
+			tlsCfg, err := tf.coordinator()
+			if err != nil {
+				return err
+			}
+			toks, err := tokens.tokens()
+			if err != nil {
+				return err
+			}
 			cli, err := ef.client()
 			if err != nil {
 				return err
@@ -106,7 +116,7 @@ SIGINT stops it gracefully.`,
 				}
 				node, err := coordinator.StartNode(cmd.Context(), coordinator.NodeConfig{
 					Raft: cfg, Peers: ps, Bucket: b, Etcd: cli, Prefix: ef.prefix,
-					GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Logger: slog.Default(),
+					GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Logger: slog.Default(), TLS: tlsCfg, Tokens: toks,
 				})
 				if err != nil {
 					return err
@@ -126,6 +136,8 @@ SIGINT stops it gracefully.`,
 	fs.StringVar(&httpAddr, "http-addr", envOr("QUARRY_HTTP_ADDR", "127.0.0.1:7700"), "HTTP/JSON job API address, empty to disable (env QUARRY_HTTP_ADDR)")
 	fs.StringVar(&peers, "peers", envOr("QUARRY_PEERS", ""), "the whole raft group as id=host:port,… (env QUARRY_PEERS); empty: a one-node group")
 	fs.DurationVar(&election, "raft-timeout", 0, "raft heartbeat and election timeout (default 1s; shorter fails over faster on a quiet network)")
+	tf.register(fs)
+	tokens.register(fs)
 	return cmd
 }
 
@@ -139,6 +151,8 @@ func newWorkerCmd() *cobra.Command {
 		drain   bool
 		timeout time.Duration
 		metrics string
+		tf      tlsFlags
+		tok     tokenFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "worker [--id ID] [--drain]",
@@ -156,6 +170,10 @@ etcd, and waits until it has left.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if id == "" {
 				return usagef("--id is required")
+			}
+			tlsCfg, err := tf.client()
+			if err != nil {
+				return err
 			}
 			cli, err := ef.client()
 			if err != nil {
@@ -189,7 +207,7 @@ etcd, and waits until it has left.`,
 				}
 				err := worker.Run(ctx, worker.Config{
 					ID: id, Slots: slots, Bucket: b, Etcd: cli, Prefix: ef.prefix, LeaseTTL: ttl,
-					Logger: slog.Default(), Version: version, Metrics: m,
+					Logger: slog.Default(), Version: version, Metrics: m, TLS: tlsCfg, Token: tok.value(),
 				})
 				if err != nil && !errors.Is(err, context.Canceled) {
 					return err
@@ -214,6 +232,8 @@ etcd, and waits until it has left.`,
 	if v, ok := os.LookupEnv("QUARRY_METRICS_ADDR"); ok {
 		metricsDefault = v // set but empty disables, like the flag
 	}
+	tf.register(fs)
+	tok.register(fs)
 	fs.StringVar(&metrics, "metrics-addr", metricsDefault, "where to serve Prometheus metrics at /metrics, empty to disable (env QUARRY_METRICS_ADDR)")
 	return cmd
 }

@@ -69,6 +69,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newSubmitCmd(), newJobsCmd(), newWorkersCmd())
 	root.AddCommand(newCRMAPICmd())
 	root.AddCommand(newEvalCmd())
+	root.AddCommand(newCertsCmd())
 	return root
 }
 

@@ -17,6 +17,7 @@ import (
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/jobs"
+	"github.com/quarrydata/quarry/storage/dataset"
 )
 
 // submitFlags are the flags every quarry submit subcommand shares.
@@ -38,6 +39,22 @@ func (f *submitFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.specFile, "spec", "", "read the job's spec JSON from this file (- for stdin) instead of the flags (see docs/jobs.md)")
 	fs.BoolVar(&f.watch, "watch", false, "watch the job until it ends; exit 1 unless it succeeds")
 	fs.StringVar(&f.output, "output", "text", "text or json")
+}
+
+// validate refuses a --dataset or --id unusable in an object key before
+// anything is sent (the coordinator refuses them too).
+func (f *submitFlags) validate() error {
+	if f.dataset != "" {
+		if err := dataset.ValidateName(f.dataset); err != nil {
+			return usagef("--dataset: %v", err)
+		}
+	}
+	if f.id != "" {
+		if err := jobs.ValidateID(f.id); err != nil {
+			return usagef("--id: %v", err)
+		}
+	}
+	return nil
 }
 
 var priorities = map[string]quarryv1.Priority{
@@ -80,6 +97,9 @@ func submitType(name, short string, typ quarryv1.JobType, flags specBuilder) *co
 		}
 		if f.output != "text" && f.output != "json" {
 			return usagef("--output %q: want text or json", f.output)
+		}
+		if err := f.validate(); err != nil {
+			return err
 		}
 		spec, err := f.spec(cmd, args, build)
 		if err != nil {

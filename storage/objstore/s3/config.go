@@ -136,6 +136,11 @@ func (c Config) Validate() error {
 	if strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "//") {
 		return fmt.Errorf("s3 config: bad prefix %q", c.Prefix)
 	}
+	if p := strings.Trim(c.Prefix, "/"); p != "" {
+		if err := core.ValidateKey(p); err != nil {
+			return fmt.Errorf("s3 config: prefix: %w", err)
+		}
+	}
 	if err := c.Retry.Validate(); err != nil {
 		return fmt.Errorf("s3 config: %w", err)
 	}
