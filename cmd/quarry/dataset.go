@@ -123,11 +123,13 @@ type importFlags struct {
 	workers    int
 	splitSize  int64
 	partitions int
+	gzipRatio  int
 }
 
 func (f *importFlags) register(fs *pflag.FlagSet, partitions bool) {
 	fs.IntVar(&f.workers, "workers", 0, "splits parsed at once (default: the number of CPUs); never changes the result")
 	fs.Int64Var(&f.splitSize, "split-size", 16<<20, "target split size in bytes; never changes the result")
+	fs.IntVar(&f.gzipRatio, "max-gzip-ratio", split.DefaultMaxGzipRatio, "refuse a gzip source that inflates more than this many times its compressed size, past 16 MiB (a gzip bomb); 0: no limit")
 	if partitions {
 		fs.IntVar(&f.partitions, "partitions", 4, "number of partitions P (customers hashed into P buckets)")
 	}
@@ -210,6 +212,10 @@ dataset store. Nothing is published unless the whole import succeeds.`,
 }
 
 func importOptions(spec dataset.Spec, imp importFlags) dataset.Options {
+	spec.MaxGzipRatio = imp.gzipRatio
+	if imp.gzipRatio <= 0 {
+		spec.MaxGzipRatio = -1 // no limit
+	}
 	return dataset.Options{Spec: spec, Workers: imp.workers, SplitSize: imp.splitSize,
 		Logger: slog.Default()}
 }

@@ -119,6 +119,7 @@ func DetectTimeLayout(ctx context.Context, src split.Source, key string, spec Sp
 	}
 	lr := split.NewLineReader(ctx, src, key, s)
 	lr.SetMaxLine(2*spec.MaxLineBytes + 2)
+	lr.SetMaxGzipRatio(spec.MaxGzipRatio)
 	defer lr.Close()
 	opt := format.Options{Name: key, MaxLineBytes: spec.MaxLineBytes, SkipBadLines: true, MaxSamples: 1}
 	cr, err := format.NewCSVLogReader(&lineFeed{lr: lr}, spec.Columns, logOptions(spec, opt))

@@ -23,6 +23,10 @@ var (
 	ErrConflict = errors.New("dataset changed concurrently")
 	// ErrInvalidName reports a dataset name that is not usable in a key.
 	ErrInvalidName = errors.New("invalid dataset name")
+	// ErrNoRecords reports an import or append whose sources hold no
+	// record at all (empty files, a CSV header alone, or every line
+	// skipped): nothing is published.
+	ErrNoRecords = errors.New("no records in the sources")
 )
 
 // Manifest describes one published version of a dataset. A version exists

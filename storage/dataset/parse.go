@@ -35,6 +35,12 @@ type Spec struct {
 	MaxSamples int
 	// Partitions is the number of hash buckets P.
 	Partitions int
+	// MaxGzipRatio refuses a gzip source that inflates more than this
+	// many times its compressed size, a gzip bomb, with an error wrapping
+	// split.ErrInflateLimit (0: split.DefaultMaxGzipRatio, 100; below
+	// 0: no limit). It is checked as the source is read, once more than
+	// 16 MiB have come out.
+	MaxGzipRatio int
 }
 
 // DefaultMaxSamples is the default Spec.MaxSamples.
@@ -49,6 +55,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.Partitions <= 0 {
 		s.Partitions = 1
+	}
+	if s.MaxGzipRatio == 0 {
+		s.MaxGzipRatio = split.DefaultMaxGzipRatio
 	}
 	return s
 }
@@ -191,6 +200,7 @@ func ParseSplit(ctx context.Context, src split.Source, key, name string, s split
 	spec = spec.withDefaults()
 	lr := split.NewLineReader(ctx, src, key, s)
 	lr.SetMaxLine(2*spec.MaxLineBytes + 2)
+	lr.SetMaxGzipRatio(spec.MaxGzipRatio)
 	defer lr.Close()
 	feed := &lineFeed{lr: lr}
 	sr := &SplitRows{Split: s, ids: make(map[string]uint32)}
@@ -214,6 +224,17 @@ func ParseSplit(ctx context.Context, src split.Source, key, name string, s split
 		err = fmt.Errorf("dataset: unsupported input format %v", spec.Format)
 	}
 	sr.Lines = feed.lines
+	if errors.Is(err, split.ErrLineTooLong) {
+		// The split reader's cap (twice the format's) stops a line the
+		// format reader never saw whole: report it as the format does, as
+		// a bad line of the object, which ParseSources numbers.
+		rel := feed.lines + 1
+		if sr.prefixed {
+			rel++ // the stream starts with the header copy
+		}
+		err = &format.LineError{Object: name, Line: rel, Err: format.ErrLineTooLong,
+			Reason: fmt.Sprintf("line longer than %d bytes (max line bytes)", spec.MaxLineBytes)}
+	}
 	return sr, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,14 @@ func ingest(ctx context.Context, store objstore.Bucket, name string, srcs []Sour
 	}
 	merged := Merge(splits, baseItems, baseCats, spec)
 	splits = nil
+	if merged.Counts.Records == 0 {
+		urls := make([]string, len(infos))
+		for i, s := range infos {
+			urls[i] = s.URL
+		}
+		return nil, fmt.Errorf("dataset %s: %s: %w (%d lines read, %d skipped): nothing published",
+			name, strings.Join(urls, ", "), ErrNoRecords, merged.Counts.Lines, merged.Counts.Skipped)
+	}
 	log.Debug("parsed", "records", merged.Counts.Records, "items", len(merged.Items))
 
 	now := opt.Now().UTC()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Columns names the header columns of a transaction log. Only Item is
@@ -178,7 +179,7 @@ func NewCSVLogReader(r io.Reader, cols Columns, opt LogOptions) (*CSVLogReader, 
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s:1: column %s not in the header %s", objName(opt.Name), strings.Join(missing, ", "), strings.Join(lr.header, ","))
+		return nil, fmt.Errorf("%s:1: column %s not in the header %s", objName(opt.Name), strings.Join(missing, ", "), quote(strings.Join(lr.header, ",")))
 	}
 	lr.present = cols
 	return lr, nil
@@ -226,7 +227,7 @@ func (lr *CSVLogReader) Next() (Row, error) {
 		var pe *csv.ParseError
 		if err != nil && errors.As(err, &pe) {
 			lr.lastLine = pe.Line
-			le := &LineError{Line: pe.StartLine, Reason: csvReason(pe), Err: pe.Err}
+			le := &LineError{Line: pe.StartLine, Reason: csvReason(pe, len(rec), lr.cr.FieldsPerRecord), Err: pe.Err}
 			if len(rec) > 0 {
 				le.Text = truncate([]byte(strings.Join(rec, string(lr.opt.Comma))))
 			}
@@ -257,9 +258,11 @@ func (lr *CSVLogReader) Next() (Row, error) {
 	}
 }
 
-func csvReason(pe *csv.ParseError) string {
+// csvReason explains a parse error; got and want are the record's number
+// of fields and the header's, for csv.ErrFieldCount.
+func csvReason(pe *csv.ParseError, got, want int) string {
 	if errors.Is(pe.Err, csv.ErrFieldCount) {
-		return "wrong number of fields: " + pe.Err.Error() + " (truncated or malformed record)"
+		return fmt.Sprintf("wrong number of fields: %d, the header has %d (truncated or malformed record)", got, want)
 	}
 	return fmt.Sprintf("column %d: %v", pe.Column, pe.Err)
 }
@@ -273,7 +276,7 @@ func (lr *CSVLogReader) readError(err error) error {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &LineError{Object: lr.opt.Name, Line: pe.StartLine, Reason: csvReason(pe), Err: pe.Err}
+		return &LineError{Object: lr.opt.Name, Line: pe.StartLine, Reason: csvReason(pe, 0, lr.cr.FieldsPerRecord), Err: pe.Err}
 	}
 	return fmt.Errorf("%s: read: %w", objName(lr.opt.Name), err)
 }
@@ -298,6 +301,14 @@ func (lr *CSVLogReader) row(rec []string, line int) (Row, *LineError) {
 	}
 	if r.Item == "" {
 		return Row{}, &LineError{Field: field(colItem), Reason: "empty item"}
+	}
+	// Ids must be valid UTF-8: the manifest and the APIs carry them as
+	// JSON strings, which would turn distinct invalid bytes into the same
+	// U+FFFD. Descriptions are only shown, so they are kept as they are.
+	for _, k := range []int{colItem, colCustomer, colOrder, colCategory} {
+		if lr.idx[k] >= 0 && !utf8.ValidString(get(k)) {
+			return Row{}, &LineError{Field: field(k), Reason: "not valid UTF-8: " + quote(get(k))}
+		}
 	}
 	if lr.idx[colTime] >= 0 {
 		s := strings.TrimSpace(get(colTime))

@@ -30,7 +30,7 @@ func ReadNumericCSV(r io.Reader, opt Options) (data []float64, cols int, header 
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			lastLine = pe.Line
-			le := &LineError{Line: pe.StartLine, Reason: csvReason(pe), Err: pe.Err}
+			le := &LineError{Line: pe.StartLine, Reason: csvReason(pe, len(rec), cr.FieldsPerRecord), Err: pe.Err}
 			if len(rec) > 0 {
 				le.Text = truncate([]byte(strings.Join(rec, ",")))
 			}

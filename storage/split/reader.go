@@ -28,11 +28,12 @@ var (
 //
 // It is not safe for concurrent use.
 type LineReader struct {
-	ctx     context.Context
-	src     Source
-	key     string
-	s       Split
-	maxLine int
+	ctx      context.Context
+	src      Source
+	key      string
+	s        Split
+	maxLine  int
+	maxRatio int
 
 	started bool
 	stream  *rangeStream
@@ -48,7 +49,7 @@ type LineReader struct {
 // NewLineReader returns a reader of the records split s of the object under
 // key owns. Nothing is read until the first Next.
 func NewLineReader(ctx context.Context, src Source, key string, s Split) *LineReader {
-	return &LineReader{ctx: ctx, src: src, key: key, s: s, maxLine: DefaultMaxLine}
+	return &LineReader{ctx: ctx, src: src, key: key, s: s, maxLine: DefaultMaxLine, maxRatio: DefaultMaxGzipRatio}
 }
 
 // SetMaxLine changes the cap on a record's length (default
@@ -135,7 +136,11 @@ func (lr *LineReader) start() error {
 			return fmt.Errorf("split: %s: gzip: %w", lr.key, err)
 		}
 		lr.gz = gz
-		lr.br = bufio.NewReaderSize(gz, 64<<10)
+		var r io.Reader = gz
+		if lr.maxRatio > 0 {
+			r = &inflateGuard{r: gz, stream: lr.stream, ratio: int64(lr.maxRatio)}
+		}
+		lr.br = bufio.NewReaderSize(r, 64<<10)
 		return nil
 	}
 	if s.Start == s.End && s.Start > 0 {
