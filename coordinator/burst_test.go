@@ -8,6 +8,9 @@ import (
 	"time"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
+	"github.com/quarrydata/quarry/coordinator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestSubmissionBurst submits 1,000 jobs at once from 32 clients to a
@@ -19,20 +22,36 @@ func TestSubmissionBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 raft submissions: skipped with -short")
 	}
-	const jobsN, clients, again = 1000, 32, 100
+	const jobsN, senders, again = 1000, 32, 100
 	nodes, _ := startNodes(t, 3)
-	leader, followers := leadingNode(t, nodes)
-	jc := quarryv1.NewJobServiceClient(dial(t, leader.GRPCAddr()))
+	clients := map[*coordinator.Node]quarryv1.JobServiceClient{}
+	for _, n := range nodes {
+		clients[n] = quarryv1.NewJobServiceClient(dial(t, n.GRPCAddr()))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
 	reqID := func(i int) string { return fmt.Sprintf("burst-%04d", i) }
-	submit := func(i int) (*quarryv1.JobStatus, error) {
-		return jc.SubmitJob(ctx, &quarryv1.SubmitJobRequest{
-			Type: quarryv1.JobType_JOB_TYPE_RULES, Dataset: "r", RequestId: reqID(i),
-			Priority: quarryv1.Priority(1 + i%3),
-			Spec:     []byte(`{"itemsets":{"min_support":0.02,"rules":{"min_confidence":0.3}}}`),
-		})
+	// submit asks the leader, as a client following NOT_LEADER would: on a
+	// loaded machine (the race detector, parallel packages) an election may
+	// run during the burst, and a submission that lost its leader is sent
+	// again under the same request id.
+	submit := func(i int) (st *quarryv1.JobStatus, err error) {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			leader, _ := leadingNode(t, nodes)
+			st, err = clients[leader].SubmitJob(ctx, &quarryv1.SubmitJobRequest{
+				Type: quarryv1.JobType_JOB_TYPE_RULES, Dataset: "r", RequestId: reqID(i),
+				Priority: quarryv1.Priority(1 + i%3),
+				Spec:     []byte(`{"itemsets":{"min_support":0.02,"rules":{"min_confidence":0.3}}}`),
+			})
+			switch status.Code(err) {
+			case codes.Unavailable, codes.FailedPrecondition:
+				if time.Now().Before(deadline) {
+					continue
+				}
+			}
+			return st, err
+		}
 	}
 	work := make(chan int)
 	var (
@@ -41,7 +60,7 @@ func TestSubmissionBurst(t *testing.T) {
 		ids  = map[int]string{}
 		wg   sync.WaitGroup
 	)
-	for range clients {
+	for range senders {
 		wg.Go(func() {
 			for i := range work {
 				st, err := submit(i % jobsN)
@@ -63,6 +82,8 @@ func TestSubmissionBurst(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
+	leader, followers := leadingNode(t, nodes)
+	jc := clients[leader]
 	for _, err := range errs[:min(len(errs), 10)] {
 		t.Error(err)
 	}
