@@ -218,7 +218,12 @@ func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 // stopping at a match, so its time depends on neither the length nor a
 // prefix of any token.
 func (t *Tokens) lookup(secret string) int {
-	h := sha256.Sum256([]byte(secret))
+	var buf [128]byte // spares a copy on the heap for tokens up to its size
+	in := buf[:0]
+	if len(secret) > len(buf) {
+		in = make([]byte, 0, len(secret))
+	}
+	h := sha256.Sum256(append(in, secret...))
 	found := -1
 	for i := range t.entries {
 		eq := subtle.ConstantTimeCompare(h[:], t.entries[i].hash[:])

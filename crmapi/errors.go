@@ -37,33 +37,29 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
+// jsonContentType is the Content-Type of every answer, shared by all:
+// net/http only reads it.
+var jsonContentType = []string{"application/json"}
+
 // writeJSON writes v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	if a, ok := v.(jsonAppender); ok {
-		bp := bufPool.Get().(*[]byte)
-		if data, ok := a.appendJSON((*bp)[:0]); ok {
-			data = append(data, '\n')
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-			w.WriteHeader(status)
-			w.Write(data)
-			if cap(data) <= 1<<20 { // keep the pool's buffers modest
-				*bp = data
-				bufPool.Put(bp)
-			}
-			return
-		}
-		bufPool.Put(bp)
-	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		data = []byte(`{"error":{"code":"internal","message":"encoding the answer failed"}}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)+1))
+	writeBody(w, status, append(data, '\n'))
+}
+
+// writeBody writes data, a JSON document and its newline, with status
+// and its Content-Length (so net/http need not chunk a long answer). The
+// canonical header keys are set directly, sparing their canonicalisation.
+func writeBody(w http.ResponseWriter, status int, data []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(data))}
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	w.Write(data)
 }
 
 // writeError writes an error answer.

@@ -96,7 +96,7 @@ func (m *Model) score(held []heldOut, k int) (int, []MethodScore) {
 		recIDs, patIDs = recIDs[:0], patIDs[:0]
 		for _, cd := range m.forCustomer(c, k) {
 			recIDs = append(recIDs, cd.item)
-			if cd.source == SourceRule || cd.source == SourceSequence {
+			if cd.src == srcRule || cd.src == srcSequence {
 				patIDs = append(patIDs, cd.item)
 			}
 		}

@@ -7,21 +7,34 @@ import (
 	"unicode/utf8"
 )
 
-// The hot answers (profiles and recommendations) are encoded by hand:
-// encoding/json's reflection was a third of a lookup's time. The output is
-// byte for byte what json.Marshal writes (fast_json_test.go checks it on
-// every customer of the test models and on random strings and numbers);
-// anything it cannot write the same way (NaN, ±Inf) makes it give up, and
-// writeJSON falls back to json.Marshal.
-
-// jsonAppender is an answer that can append its own JSON encoding; ok is
-// false when it cannot (the caller then uses encoding/json).
-type jsonAppender interface {
-	appendJSON(b []byte) (_ []byte, ok bool)
-}
+// The hot answers (profiles and recommendations) are encoded by hand,
+// straight from the model (encode.go, encode_profile.go): encoding/json's
+// reflection, and building the answer's structs first, were most of a
+// lookup's time. The output is byte for byte what json.Marshal writes of
+// the answer's struct (fast_json_test.go checks it on every customer of
+// the test models and on random strings and numbers); anything that cannot
+// be written the same way (NaN, ±Inf) makes the encoder give up, and the
+// handler falls back to json.Marshal, which refuses it as before.
 
 // bufPool recycles answer buffers.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// getBuf returns an empty pooled buffer.
+func getBuf() *[]byte {
+	bp := bufPool.Get().(*[]byte)
+	*bp = (*bp)[:0]
+	return bp
+}
+
+// putBuf returns a buffer to the pool with data, the buffer's latest
+// contents (it may have grown), unless it grew too large to keep.
+func putBuf(bp *[]byte, data []byte) {
+	if cap(data) > 1<<20 {
+		return // keep the pool's buffers modest
+	}
+	*bp = data[:0]
+	bufPool.Put(bp)
+}
 
 // appendJSONFloat appends f as encoding/json does, false for NaN and ±Inf.
 func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
@@ -47,6 +60,35 @@ func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// appendJSONAmount is appendJSONFloat, faster on amounts of one or two
+// decimals (prices, quantities): f = n/10^d exactly for the integer n
+// nearest f·10^d means the decimal n·10^-d reads back as f, and as no
+// shorter one does (tried first) it is the shortest form strconv writes.
+// Below 1e9 a float's spacing is under 10^-6, so at most one decimal of
+// d ≤ 2 places reads back as f.
+func appendJSONAmount(b []byte, f float64) ([]byte, bool) {
+	abs := math.Abs(f)
+	if abs >= 1e-2 && abs < 1e9 && f != math.Trunc(f) {
+		for d, p := range [...]float64{10, 100} {
+			v := math.Round(f * p)
+			if v/p != f {
+				continue
+			}
+			n := int64(math.Abs(v))
+			if f < 0 {
+				b = append(b, '-')
+			}
+			b = strconv.AppendInt(b, n/int64(p), 10)
+			frac := n % int64(p)
+			if d == 0 {
+				return append(b, '.', byte('0'+frac)), true
+			}
+			return append(b, '.', byte('0'+frac/10), byte('0'+frac%10)), true
+		}
+	}
+	return appendJSONFloat(b, f)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -106,217 +148,17 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// jsonWriter appends object members, remembering whether a number could
-// not be written.
-type jsonWriter struct {
-	b  []byte
-	ok bool
-}
-
-func (w *jsonWriter) key(first bool, k string) {
-	if !first {
-		w.b = append(w.b, ',')
-	}
-	w.b = append(w.b, '"')
-	w.b = append(w.b, k...)
-	w.b = append(w.b, '"', ':')
-}
-
-func (w *jsonWriter) str(first bool, k, v string) {
-	w.key(first, k)
-	w.b = appendJSONString(w.b, v)
-}
-
-func (w *jsonWriter) int(first bool, k string, v int) {
-	w.key(first, k)
-	w.b = strconv.AppendInt(w.b, int64(v), 10)
-}
-
-func (w *jsonWriter) float(first bool, k string, v float64) {
-	w.key(first, k)
-	var ok bool
-	if w.b, ok = appendJSONFloat(w.b, v); !ok {
-		w.ok = false
-	}
-}
-
-func (w *jsonWriter) strings(vs []string) {
+// appendJSONStrings appends vs as a JSON array (null when nil).
+func appendJSONStrings(b []byte, vs []string) []byte {
 	if vs == nil {
-		w.b = append(w.b, "null"...)
-		return
+		return append(b, "null"...)
 	}
-	w.b = append(w.b, '[')
+	b = append(b, '[')
 	for i, v := range vs {
 		if i > 0 {
-			w.b = append(w.b, ',')
+			b = append(b, ',')
 		}
-		w.b = appendJSONString(w.b, v)
+		b = appendJSONString(b, v)
 	}
-	w.b = append(w.b, ']')
-}
-
-// appendJSON encodes r as json.Marshal does.
-func (r *Recommendations) appendJSON(b []byte) ([]byte, bool) {
-	w := jsonWriter{b: append(b, '{'), ok: true}
-	w.int(true, "model_version", r.ModelVersion)
-	if r.Customer != "" {
-		w.str(false, "customer", r.Customer)
-	}
-	if len(r.UnknownItems) > 0 {
-		w.key(false, "unknown_items")
-		w.strings(r.UnknownItems)
-	}
-	w.key(false, "items")
-	if r.Items == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.b = append(w.b, '[')
-		for i := range r.Items {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			r.Items[i].append(&w)
-		}
-		w.b = append(w.b, ']')
-	}
-	return append(w.b, '}'), w.ok
-}
-
-func (rc *Recommendation) append(w *jsonWriter) {
-	w.b = append(w.b, '{')
-	w.str(true, "item", rc.Item)
-	if rc.Name != "" {
-		w.str(false, "name", rc.Name)
-	}
-	w.float(false, "score", rc.Score)
-	w.str(false, "source", rc.Source)
-	w.key(false, "explanation")
-	e := &rc.Explanation
-	w.b = append(w.b, '{')
-	first := true
-	if len(e.Antecedent) > 0 {
-		w.key(first, "antecedent")
-		w.strings(e.Antecedent)
-		first = false
-	}
-	if len(e.Consequent) > 0 {
-		w.key(first, "consequent")
-		w.strings(e.Consequent)
-		first = false
-	}
-	if len(e.Sequence) > 0 {
-		w.key(first, "sequence")
-		w.b = append(w.b, '[')
-		for i, el := range e.Sequence {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.strings(el)
-		}
-		w.b = append(w.b, ']')
-		first = false
-	}
-	if e.Segment != nil {
-		w.int(first, "segment", *e.Segment)
-		first = false
-	}
-	w.int(first, "support", e.Support)
-	w.float(false, "relative_support", e.RelativeSupport)
-	w.float(false, "confidence", e.Confidence)
-	w.float(false, "lift", e.Lift)
-	w.b = append(w.b, '}', '}')
-}
-
-// appendJSON encodes p as json.Marshal does.
-func (p *CustomerProfile) appendJSON(b []byte) ([]byte, bool) {
-	w := jsonWriter{b: append(b, '{'), ok: true}
-	w.int(true, "model_version", p.ModelVersion)
-	w.str(false, "customer", p.Customer)
-	if p.Segment != nil {
-		w.key(false, "segment")
-		w.b = append(w.b, '{')
-		w.int(true, "id", p.Segment.ID)
-		w.str(false, "label", p.Segment.Label)
-		w.b = append(w.b, '}')
-	}
-	if p.RFM != nil {
-		w.key(false, "rfm")
-		w.b = append(w.b, '{')
-		w.float(true, "recency_days", p.RFM.RecencyDays)
-		w.float(false, "frequency", p.RFM.Frequency)
-		w.float(false, "monetary", p.RFM.Monetary)
-		w.int(false, "r", p.RFM.R)
-		w.int(false, "f", p.RFM.F)
-		w.int(false, "m", p.RFM.M)
-		w.str(false, "score", p.RFM.Score)
-		w.b = append(w.b, '}')
-	}
-	if p.Value != nil {
-		w.key(false, "value")
-		w.b = append(w.b, '{')
-		w.float(true, "net_spend", p.Value.NetSpend)
-		w.int(false, "score", p.Value.Score)
-		w.b = append(w.b, '}')
-	}
-	w.key(false, "lifecycle")
-	w.b = append(w.b, '{')
-	w.str(true, "stage", p.Lifecycle.Stage)
-	w.float(false, "tenure_days", p.Lifecycle.TenureDays)
-	w.float(false, "recency_days", p.Lifecycle.RecencyDays)
-	w.float(false, "dataset_span_days", p.Lifecycle.SpanDays)
-	w.b = append(w.b, '}')
-	if p.Churn != nil {
-		w.key(false, "churn")
-		w.b = append(w.b, '{')
-		w.float(true, "score", p.Churn.Score)
-		w.str(false, "level", p.Churn.Level)
-		w.str(false, "rule", p.Churn.Rule)
-		w.str(false, "explanation", p.Churn.Explanation)
-		w.b = append(w.b, '}')
-	}
-	w.key(false, "last_purchases")
-	if p.LastPurchases == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.b = append(w.b, '[')
-		for i := range p.LastPurchases {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			p.LastPurchases[i].append(&w)
-		}
-		w.b = append(w.b, ']')
-	}
-	return append(w.b, '}'), w.ok
-}
-
-func (pu *Purchase) append(w *jsonWriter) {
-	w.b = append(w.b, '{')
-	w.str(true, "order", pu.Order)
-	w.str(false, "time", pu.Time)
-	if pu.Cancel {
-		w.key(false, "cancel")
-		w.b = append(w.b, "true"...)
-	}
-	w.key(false, "lines")
-	if pu.Lines == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.b = append(w.b, '[')
-		for i, l := range pu.Lines {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, '{')
-			w.str(true, "item", l.Item)
-			if l.Name != "" {
-				w.str(false, "name", l.Name)
-			}
-			w.float(false, "quantity", l.Quantity)
-			w.float(false, "price", l.Price)
-			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
-	}
-	w.b = append(w.b, '}')
+	return append(b, ']')
 }

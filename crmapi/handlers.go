@@ -2,15 +2,12 @@ package crmapi
 
 import (
 	_ "embed"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -71,7 +68,7 @@ func (s *Server) withModel(h func(http.ResponseWriter, *http.Request, *Model)) h
 			writeError(w, http.StatusServiceUnavailable, CodeNotReady, "no model loaded yet")
 			return
 		}
-		w.Header().Set(ModelVersionHeader, strconv.Itoa(m.Version))
+		w.Header()[ModelVersionHeader] = m.json.versionHeader
 		h(w, r, m)
 	}
 }
@@ -109,20 +106,6 @@ func (m *Model) info() ModelInfo {
 	return ModelInfo{ModelVersion: m.Version, Dataset: m.Dataset, DatasetVersion: m.DatasetVersion, Job: m.Job}
 }
 
-// intParam reads query parameter name within [lo, hi], def when absent.
-func intParam(w http.ResponseWriter, r *http.Request, name string, def, lo, hi int) (int, bool) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		writeError(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("%s=%q: want an integer in [%d, %d]", name, v, lo, hi))
-		return 0, false
-	}
-	return n, true
-}
-
 // lookupCustomer returns the customer of the path's id, or answers 404.
 func lookupCustomer(w http.ResponseWriter, r *http.Request, m *Model) (*customer, bool) {
 	id := r.PathValue("id")
@@ -138,8 +121,15 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request, m *Model) {
 	if !ok {
 		return
 	}
-	p := m.profile(c)
-	writeJSON(w, http.StatusOK, &p)
+	bp := getBuf()
+	data, ok := m.appendProfile(*bp, c)
+	if ok {
+		writeBody(w, http.StatusOK, append(data, '\n'))
+	} else {
+		p := m.profile(c)
+		writeJSON(w, http.StatusOK, &p) // refuses what appendProfile could not write
+	}
+	putBuf(bp, data)
 }
 
 // profile renders c.
@@ -177,21 +167,32 @@ func (s *Server) customerRecs(w http.ResponseWriter, r *http.Request, m *Model) 
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, &Recommendations{ModelVersion: m.Version, Customer: id, Items: m.render(m.forCustomer(c, k))})
+	rec := getRecommender(len(m.items))
+	m.writeRecommendations(w, id, nil, m.recommendCustomer(rec, c, k))
+	rec.put()
+}
+
+// writeRecommendations answers with the recommendations cs.
+func (m *Model) writeRecommendations(w http.ResponseWriter, customer string, unknown []string, cs []candidate) {
+	bp := getBuf()
+	data, ok := m.appendRecommendations(*bp, customer, unknown, cs)
+	if ok {
+		writeBody(w, http.StatusOK, append(data, '\n'))
+	} else { // refuses what appendRecommendations could not write
+		writeJSON(w, http.StatusOK, &Recommendations{ModelVersion: m.Version, Customer: customer, UnknownItems: unknown, Items: m.render(cs)})
+	}
+	putBuf(bp, data)
 }
 
 func (s *Server) basketRecs(w http.ResponseWriter, r *http.Request, m *Model) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	var req BasketRequest
-	err := dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	}
+	bp := getBuf()
+	data, err := readBody(r.Body, *bp)
+	var bk basket
 	if err == nil {
-		_, err = io.Copy(io.Discard, r.Body)
+		bk, err = m.parseBasket(data)
 	}
+	putBuf(bp, data)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -205,28 +206,22 @@ func (s *Server) basketRecs(w http.ResponseWriter, r *http.Request, m *Model) {
 	if !ok {
 		return
 	}
-	if req.K != 0 {
-		if req.K < 1 || req.K > s.cfg.MaxK {
-			writeError(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("k=%d: want an integer in [1, %d]", req.K, s.cfg.MaxK))
+	if bk.k != 0 {
+		if bk.k < 1 || bk.k > s.cfg.MaxK {
+			writeError(w, http.StatusBadRequest, CodeInvalidParameter, fmt.Sprintf("k=%d: want an integer in [1, %d]", bk.k, s.cfg.MaxK))
 			return
 		}
-		k = req.K
+		k = bk.k
 	}
-	if len(req.Items) == 0 {
+	if bk.n == 0 {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, `"items" must list at least one item`)
 		return
 	}
-	out := Recommendations{ModelVersion: m.Version}
-	var basket []int32
-	for _, name := range req.Items {
-		if id, ok := m.itemIndex[name]; ok {
-			basket = append(basket, id)
-		} else {
-			out.UnknownItems = append(out.UnknownItems, name)
-		}
-	}
-	out.Items = m.render(m.forBasket(basket, k))
-	writeJSON(w, http.StatusOK, &out)
+	sortIDs(bk.ids)
+	ids := slices.Compact(bk.ids)
+	rec := getRecommender(len(m.items))
+	m.writeRecommendations(w, "", bk.unknown, m.recommendBasket(rec, ids, k))
+	rec.put()
 }
 
 // render turns candidates into explained recommendations.
@@ -234,11 +229,11 @@ func (m *Model) render(cs []candidate) []Recommendation {
 	out := make([]Recommendation, 0, len(cs))
 	for _, c := range cs {
 		it := m.items[c.item]
-		rec := Recommendation{Item: it.Name, Name: it.Description, Score: c.conf, Source: c.source}
-		switch c.source {
-		case SourceRule:
+		rec := Recommendation{Item: it.Name, Name: it.Description, Score: c.conf, Source: c.src.String()}
+		switch c.src {
+		case srcRule:
 			rec.Explanation = m.explainRule(&m.rules[c.idx])
-		case SourceSequence:
+		case srcSequence:
 			p := &m.seqs[c.idx]
 			e := Explanation{Support: p.support, RelativeSupport: p.relSupport, Confidence: p.confidence, Lift: p.lift}
 			for _, el := range p.elements {
@@ -282,7 +277,7 @@ func (s *Server) associations(w http.ResponseWriter, r *http.Request, m *Model) 
 	if !ok {
 		return
 	}
-	idx := m.rulesByItem[id]
+	idx := m.rulesByItem.of(id)
 	out := Associations{ModelVersion: m.Version, Item: name, Name: m.items[id].Description, Rules: make([]Explanation, 0, min(limit, len(idx)))}
 	for _, ri := range idx[:min(limit, len(idx))] {
 		out.Rules = append(out.Rules, m.explainRule(&m.rules[ri]))
@@ -326,23 +321,6 @@ func (s *Server) segment(w http.ResponseWriter, r *http.Request, m *Model) {
 	}
 }
 
-const cursorPrefix = "after:"
-
-// encodeCursor and decodeCursor make the opaque cursor of segment pages:
-// the last customer id of the page, so a cursor stays valid across model
-// versions.
-func encodeCursor(id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + id))
-}
-
-func decodeCursor(c string) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), cursorPrefix) {
-		return "", false
-	}
-	return string(b[len(cursorPrefix):]), true
-}
-
 func (s *Server) segmentCustomers(w http.ResponseWriter, r *http.Request, m *Model) {
 	i, ok := segmentID(w, r, m)
 	if !ok {
@@ -354,7 +332,7 @@ func (s *Server) segmentCustomers(w http.ResponseWriter, r *http.Request, m *Mod
 	}
 	ids := m.bySegment[i]
 	start := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
+	if c := queryValue(r.URL.RawQuery, "cursor"); c != "" {
 		after, ok := decodeCursor(c)
 		if !ok {
 			writeError(w, http.StatusBadRequest, CodeBadCursor, fmt.Sprintf("cursor %q is not one this API gave", c))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,8 +111,8 @@ func TestEndpoints(t *testing.T) {
 		item := m1.items[m1.rules[0].ant[0]].Name
 		var a Associations
 		get(t, s, "/v1/items/"+item+"/associations?limit=1000", http.StatusOK, &a)
-		if len(a.Rules) != len(m1.rulesByItem[m1.rules[0].ant[0]]) || len(a.Rules) == 0 {
-			t.Errorf("%d rules; want %d", len(a.Rules), len(m1.rulesByItem[m1.rules[0].ant[0]]))
+		if len(a.Rules) != len(m1.rulesByItem.of(m1.rules[0].ant[0])) || len(a.Rules) == 0 {
+			t.Errorf("%d rules; want %d", len(a.Rules), len(m1.rulesByItem.of(m1.rules[0].ant[0])))
 		}
 		for _, r := range a.Rules {
 			if !strings.Contains(strings.Join(append(r.Antecedent, r.Consequent...), " ")+" ", item+" ") {
@@ -209,5 +210,17 @@ func TestErrors(t *testing.T) {
 				t.Errorf("got error %+v; want code %s with a message", e.Error, tt.code)
 			}
 		})
+	}
+}
+
+// TestQueryValue compares queryValue with url.Values.Get.
+func TestQueryValue(t *testing.T) {
+	for _, raw := range []string{"", "k=10", "k=1&k=2", "a=1&k=%31%30", "k", "k=", "%6B=7", "k=%zz&k=3", "k;x=1&k=4",
+		"x=1;k=2", "k=a+b", "&&k=5&", "kk=1&k=6", "k=1=2", "+k=1&k=9", "k%=1&k=8"} {
+		q, _ := url.ParseQuery(raw) // what r.URL.Query() does
+		want := q.Get("k")
+		if got := queryValue(raw, "k"); got != want {
+			t.Errorf("%q: got %q; want %q", raw, got, want)
+		}
 	}
 }

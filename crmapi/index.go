@@ -69,20 +69,59 @@ func (m *Model) loadRules(ctx context.Context, b objstore.Bucket, p *jobs.ModelP
 	if err != nil {
 		return err
 	}
-	m.ruleByFirst = make(map[int32][]int32)
-	m.rulesByItem = make(map[int32][]int32)
-	for i, r := range m.rules {
-		m.ruleByFirst[r.ant[0]] = append(m.ruleByFirst[r.ant[0]], int32(i))
-		for _, it := range r.ant {
-			m.rulesByItem[it] = append(m.rulesByItem[it], int32(i))
+	m.ruleByFirst = newPostings(len(m.items), func(add func(key, id int32)) {
+		for i := range m.rules {
+			add(m.rules[i].ant[0], int32(i))
 		}
-		for _, it := range r.cons {
-			if !slices.Contains(r.ant, it) {
-				m.rulesByItem[it] = append(m.rulesByItem[it], int32(i))
+	})
+	m.rulesByItem = newPostings(len(m.items), func(add func(key, id int32)) {
+		for i := range m.rules {
+			r := &m.rules[i]
+			for _, it := range r.ant {
+				add(it, int32(i))
+			}
+			for _, it := range r.cons {
+				if !slices.Contains(r.ant, it) {
+					add(it, int32(i))
+				}
 			}
 		}
-	}
+	})
 	return nil
+}
+
+// postings are lists of ids by item, in one array: the lists of item i
+// are ids[start[i]:start[i+1]]. Unlike a map of slices, a lookup is two
+// loads and the garbage collector has no pointers to follow.
+type postings struct {
+	start []int32
+	ids   []int32
+}
+
+// newPostings builds the postings of n items from each, which calls add
+// for every (item, id) pair, ids in the order the lists keep; it is
+// called twice (counting, then filling).
+func newPostings(n int, each func(add func(key, id int32))) postings {
+	start := make([]int32, n+1)
+	each(func(key, _ int32) { start[key+1]++ })
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	ids := make([]int32, start[n])
+	next := slices.Clone(start[:n])
+	each(func(key, id int32) {
+		ids[next[key]] = id
+		next[key]++
+	})
+	return postings{start: start, ids: ids}
+}
+
+// of returns the ids listed under item it.
+func (p *postings) of(it int32) []int32 {
+	if it < 0 || int(it)+1 >= len(p.start) {
+		return nil
+	}
+	return p.ids[p.start[it]:p.start[it+1]]
 }
 
 // seqKey is a map key for a list of elements.
@@ -147,7 +186,6 @@ func (m *Model) loadSequences(ctx context.Context, b objstore.Bucket, p *jobs.Mo
 	if err != nil {
 		return err
 	}
-	m.seqByHead = make(map[int32][]int32)
 	for _, r := range all {
 		n := len(r.elements)
 		if n < 2 {
@@ -159,8 +197,12 @@ func (m *Model) loadSequences(ctx context.Context, b objstore.Bucket, p *jobs.Mo
 		if ls := support[seqKey(r.elements[n-1:])]; ls > 0 && m.seqN > 0 {
 			r.lift = r.confidence / (float64(ls) / float64(m.seqN))
 		}
-		m.seqByHead[r.elements[0][0]] = append(m.seqByHead[r.elements[0][0]], int32(len(m.seqs)))
 		m.seqs = append(m.seqs, r)
 	}
+	m.seqByHead = newPostings(len(m.items), func(add func(key, id int32)) {
+		for i := range m.seqs {
+			add(m.seqs[i].elements[0][0], int32(i))
+		}
+	})
 	return nil
 }

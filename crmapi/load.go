@@ -83,6 +83,7 @@ func build(ctx context.Context, b objstore.Bucket, mm *jobs.ModelManifest) (*Mod
 		return nil, err
 	}
 	m.finish()
+	m.prepareJSON()
 	return m, nil
 }
 
@@ -106,19 +107,34 @@ func readVerified(ctx context.Context, b objstore.Bucket, o jobs.ResultObject) (
 		return nil, fmt.Errorf("%s: %w", o.Key, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, o.Size+1))
-	if err != nil {
+	// Read into a buffer of the announced size (growing one copies the
+	// data again and again), and hash it in chunks: SHA-256 of a large
+	// object in one call holds its P for a tenth of a second without a
+	// preemption point, and a garbage collection starting meanwhile
+	// stops every request until it returns.
+	data := make([]byte, o.Size+1)
+	n, err := io.ReadFull(rc, data)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", o.Key, err)
 	}
+	data = data[:n]
 	if int64(len(data)) != o.Size {
 		return nil, fmt.Errorf("%s: %w: %d bytes, manifest says %d", o.Key, ErrInvalidModel, len(data), o.Size)
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != o.SHA256 {
+	h := sha256.New()
+	for rest := data; len(rest) > 0; {
+		c := rest[:min(len(rest), hashChunk)]
+		h.Write(c)
+		rest = rest[len(c):]
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != o.SHA256 {
 		return nil, fmt.Errorf("%s: %w: SHA-256 %s, manifest says %s", o.Key, ErrInvalidModel, got, o.SHA256)
 	}
 	return data, nil
 }
+
+// hashChunk is how much readVerified hashes per call.
+const hashChunk = 256 << 10
 
 // eachLine decodes every non-empty line of a JSON Lines object into a
 // fresh T and passes it to fn.

@@ -3,6 +3,8 @@ package crmapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,9 +21,12 @@ type Metrics struct {
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	modelVersion prometheus.Gauge
+	published    prometheus.Gauge
+	loadedAt     prometheus.Gauge
 	loadSeconds  prometheus.Histogram
 	swaps        *prometheus.CounterVec
 	rateLimited  prometheus.Counter
+	routes       sync.Map // route pattern → *routeMetrics
 }
 
 // NewMetrics returns the metrics, registered.
@@ -38,6 +43,14 @@ func NewMetrics() *Metrics {
 		modelVersion: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "quarry_crmapi_model_version", Help: "Version of the model served (0: none).",
 		}),
+		published: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "quarry_crmapi_model_published_version",
+			Help: "Latest model version seen published in etcd for the dataset by Follow (0: not following).",
+		}),
+		loadedAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "quarry_crmapi_model_loaded_timestamp_seconds",
+			Help: "Unix time the model served was swapped in (by a swap or a rollback; 0: none).",
+		}),
 		loadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "quarry_crmapi_model_load_duration_seconds", Help: "Time to load and index a model version.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
@@ -49,7 +62,7 @@ func NewMetrics() *Metrics {
 			Name: "quarry_crmapi_rate_limited_total", Help: "Requests refused with 429.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.modelVersion, m.loadSeconds, m.swaps, m.rateLimited,
+	m.reg.MustRegister(m.requests, m.latency, m.modelVersion, m.published, m.loadedAt, m.loadSeconds, m.swaps, m.rateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, k := range []string{"swap", "rollback", "refused"} {
 		m.swaps.WithLabelValues(k) // exported at 0 from the start
@@ -73,12 +86,44 @@ func (m *Metrics) Instrument(h http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		rm := m.route(route)
+		rm.requests(m, route, sw.code).Inc()
+		rm.latency.Observe(time.Since(start).Seconds())
 		if sw.code == http.StatusTooManyRequests {
 			m.rateLimited.Inc()
 		}
 	})
+}
+
+// routeMetrics are one route's series, resolved once: WithLabelValues
+// hashes its labels and takes a lock on every call.
+type routeMetrics struct {
+	latency prometheus.Observer
+	codes   [500]atomic.Pointer[prometheus.Counter] // status 100–599 → requests_total series
+}
+
+// route returns the series of a route pattern.
+func (m *Metrics) route(pattern string) *routeMetrics {
+	if rm, ok := m.routes.Load(pattern); ok {
+		return rm.(*routeMetrics)
+	}
+	rm, _ := m.routes.LoadOrStore(pattern, &routeMetrics{latency: m.latency.WithLabelValues(pattern)})
+	return rm.(*routeMetrics)
+}
+
+// requests returns the requests_total series of the route and code; the
+// series is created by the first request that needs it, as before.
+func (rm *routeMetrics) requests(m *Metrics, route string, code int) prometheus.Counter {
+	if code < 100 || code > 599 {
+		return m.requests.WithLabelValues(route, strconv.Itoa(code))
+	}
+	p := &rm.codes[code-100]
+	if c := p.Load(); c != nil {
+		return *c
+	}
+	c := m.requests.WithLabelValues(route, strconv.Itoa(code))
+	p.Store(&c)
+	return c
 }
 
 // modelLoaded records a model load: its duration, and whether it was
@@ -90,10 +135,18 @@ func (m *Metrics) modelLoaded(d time.Duration, err error) {
 	}
 }
 
-// modelChanged records the version now served, by a swap or a rollback.
-func (m *Metrics) modelChanged(kind string, version int) {
+// modelChanged records the version now served, by a swap or a rollback,
+// and when it was swapped in.
+func (m *Metrics) modelChanged(kind string, version int, at time.Time) {
 	m.swaps.WithLabelValues(kind).Inc()
 	m.modelVersion.Set(float64(version))
+	m.loadedAt.Set(float64(at.UnixNano()) / 1e9)
+}
+
+// modelPublished records the latest version Follow saw published; 0
+// when it stops following.
+func (m *Metrics) modelPublished(version int) {
+	m.published.Set(float64(version))
 }
 
 // statusWriter remembers the status code written.

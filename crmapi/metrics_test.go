@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -21,8 +24,16 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	if got := gaugeValue(t, s.metrics.loadedAt); got != 0 {
+		t.Fatalf("quarry_crmapi_model_loaded_timestamp_seconds before any model: got %v; want 0", got)
+	}
+	before := float64(time.Now().UnixNano()) / 1e9
 	if _, err := s.LoadAndSwap(ctx, f.store, "retail", 1); err != nil {
 		t.Fatal(err)
+	}
+	swapped := gaugeValue(t, s.metrics.loadedAt)
+	if after := float64(time.Now().UnixNano()) / 1e9; swapped < before || swapped > after {
+		t.Fatalf("quarry_crmapi_model_loaded_timestamp_seconds after a swap: got %v; want within [%v, %v]", swapped, before, after)
 	}
 	if _, err := s.LoadAndSwap(ctx, f.store, "retail", 2); err != nil {
 		t.Fatal(err)
@@ -30,8 +41,12 @@ func TestMetrics(t *testing.T) {
 	if _, err := s.LoadAndSwap(ctx, f.store, "retail", 99); err == nil {
 		t.Fatal("load of a missing version: got nil; want an error")
 	}
+	refused := gaugeValue(t, s.metrics.loadedAt)
 	if _, err := s.Rollback(); err != nil {
 		t.Fatal(err)
+	}
+	if got := gaugeValue(t, s.metrics.loadedAt); got <= refused || refused < swapped {
+		t.Fatalf("quarry_crmapi_model_loaded_timestamp_seconds: %v after the first swap, %v after the second, %v after a rollback; want it to grow", swapped, refused, got)
 	}
 	cust := s.Model().bySegment[0][0]
 	for _, path := range []string{"/v1/customers/" + cust, "/v1/customers/" + cust, "/v1/customers/nope", "/nowhere"} {
@@ -57,6 +72,7 @@ func TestMetrics(t *testing.T) {
 		{"quarry_crmapi_requests_total", map[string]string{"route": "/", "code": "404"}, 1},
 		{"quarry_crmapi_request_duration_seconds", map[string]string{"route": "GET /v1/customers/{id}"}, 3},
 		{"quarry_crmapi_model_version", nil, 1},
+		{"quarry_crmapi_model_published_version", nil, 0},
 		{"quarry_crmapi_model_load_duration_seconds", nil, 3},
 		{"quarry_crmapi_model_swaps_total", map[string]string{"kind": "swap"}, 2},
 		{"quarry_crmapi_model_swaps_total", map[string]string{"kind": "rollback"}, 1},
@@ -70,6 +86,16 @@ func TestMetrics(t *testing.T) {
 	if _, ok := fams["go_goroutines"]; !ok {
 		t.Error("go_goroutines: missing; want the Go collector")
 	}
+}
+
+// gaugeValue returns the value of g.
+func gaugeValue(t *testing.T, g prometheus.Gauge) float64 {
+	t.Helper()
+	var d dto.Metric
+	if err := g.Write(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d.GetGauge().GetValue()
 }
 
 // seriesValue returns the value (a histogram's sample count) of the

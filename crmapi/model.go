@@ -22,13 +22,13 @@ type Model struct {
 	itemIndex map[string]int32
 
 	rules       []rule
-	rulesN      int               // transactions the rules were mined from
-	ruleByFirst map[int32][]int32 // antecedent's smallest item → rules
-	rulesByItem map[int32][]int32 // item on either side → rules
+	rulesN      int      // transactions the rules were mined from
+	ruleByFirst postings // antecedent's smallest item → rules
+	rulesByItem postings // item on either side → rules
 
 	seqs      []seqRule
-	seqN      int               // sequences the patterns were mined from
-	seqByHead map[int32][]int32 // first item of the prefix's first element → patterns
+	seqN      int      // sequences the patterns were mined from
+	seqByHead postings // first item of the prefix's first element → patterns
 	seqOpt    sequences.Options
 	seqUnit   time.Duration
 
@@ -39,6 +39,8 @@ type Model struct {
 	now       int64 // reference time, Unix seconds: latest purchase + 1 day
 	span      float64
 	medianGap float64
+
+	json jsonCache // pre-encoded catalogue and kept explanations
 }
 
 // rule is an association rule in catalogue indices.

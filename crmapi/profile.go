@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/quarrydata/quarry/algorithms/features"
@@ -74,6 +75,22 @@ type Churn struct {
 // so a customer as overdue as one usual gap scores 0.5. Levels: low below
 // 0.5, medium below 0.75, high from 0.75.
 func (m *Model) churn(c *customer) Churn {
+	f := m.churnFigures(c)
+	return Churn{Score: f.score, Level: f.level, Rule: ChurnRule,
+		Explanation: fmt.Sprintf("recency %.1f d / expected gap %.1f d (%s) = %.2f; score = x/(1+x)", c.recency, f.gap, f.source, f.x)}
+}
+
+// churnFigures are the figures of ChurnRule for one customer.
+type churnFigures struct {
+	gap    float64 // expected gap, days
+	source string  // where the gap comes from
+	x      float64 // recency / gap
+	score  float64
+	level  string
+}
+
+// churnFigures computes ChurnRule for c.
+func (m *Model) churnFigures(c *customer) churnFigures {
 	g, own := c.meanGap(m.now)
 	src := "own mean gap"
 	if !own {
@@ -88,8 +105,21 @@ func (m *Model) churn(c *customer) Churn {
 	case score >= 0.5:
 		level = "medium"
 	}
-	return Churn{Score: score, Level: level, Rule: ChurnRule,
-		Explanation: fmt.Sprintf("recency %.1f d / expected gap %.1f d (%s) = %.2f; score = x/(1+x)", c.recency, g, src, x)}
+	return churnFigures{gap: g, source: src, x: x, score: score, level: level}
+}
+
+// appendChurnExplanation appends the explanation of f, the text churn
+// formats with fmt (%.1f is strconv's 'f' at precision 1).
+func appendChurnExplanation(b []byte, recency float64, f *churnFigures) []byte {
+	b = append(b, "recency "...)
+	b = strconv.AppendFloat(b, recency, 'f', 1, 64)
+	b = append(b, " d / expected gap "...)
+	b = strconv.AppendFloat(b, f.gap, 'f', 1, 64)
+	b = append(b, " d ("...)
+	b = append(b, f.source...)
+	b = append(b, ") = "...)
+	b = strconv.AppendFloat(b, f.x, 'f', 2, 64)
+	return append(b, "; score = x/(1+x)"...)
 }
 
 // Centroid feature names in segments.json.

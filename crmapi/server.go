@@ -137,7 +137,7 @@ func (s *Server) Swap(m *Model) {
 	if old := s.cur.Swap(m); old != nil {
 		s.prev = old
 	}
-	s.metrics.modelChanged("swap", m.Version)
+	s.metrics.modelChanged("swap", m.Version, time.Now())
 	s.log.Info("model swapped in", "dataset", m.Dataset, "version", m.Version, "rules", len(m.rules), "customers", len(m.customers))
 }
 
@@ -152,7 +152,7 @@ func (s *Server) Rollback() (*Model, error) {
 	}
 	p := s.prev
 	s.prev = s.cur.Swap(p)
-	s.metrics.modelChanged("rollback", p.Version)
+	s.metrics.modelChanged("rollback", p.Version, time.Now())
 	s.log.Info("model rolled back", "dataset", p.Dataset, "version", p.Version)
 	return p, nil
 }

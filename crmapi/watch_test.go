@@ -47,18 +47,33 @@ func TestFollow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	published := func(want float64) {
+		t.Helper()
+		for gaugeValue(t, s.metrics.published) != want {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("quarry_crmapi_model_published_version: got %v; want %v", gaugeValue(t, s.metrics.published), want)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
 	publish(1)
 	serving(1)
+	published(1)
 	publish(2)
 	serving(2)
+	published(2)
 	if _, err := s.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	serving(1)
 	// Version 9 does not exist: refused, version 1 keeps serving.
 	publish(9)
-	time.Sleep(200 * time.Millisecond)
+	published(9)
 	serving(1)
 	cancel()
 	<-followed
+	if got := gaugeValue(t, s.metrics.published); got != 0 {
+		t.Errorf("quarry_crmapi_model_published_version after Follow returned: got %v; want 0", got)
+	}
 }

@@ -293,12 +293,16 @@ func runHTTPCase(path string, ep endpoint, gen string) (Result, error) {
 	}
 	var eps, bares []loadReport
 	var ratios []float64
+	prof := startCRMProfile(ep.name)
+	defer prof.pause()
 	for range httpRounds {
 		b, err := run(bareSpec)
 		if err != nil {
 			return Result{}, fmt.Errorf("bare: %w", err)
 		}
+		prof.resume()
 		e, err := run(spec)
+		prof.pause()
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", ep.name, err)
 		}
