@@ -15,10 +15,10 @@ SAMPLE    := testdata/online-retail-sample.csv.gz
 
 .PHONY: help
 help: ## List the targets with a line each.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## Install what the tests need into bin/ (MinIO server, staticcheck); idempotent.
+deps: ## Install what the tests need into bin/ (MinIO server, staticcheck, promtool, kubeconform and its schemas); idempotent.
 	@bash scripts/deps.sh
 
 .PHONY: build
@@ -38,9 +38,13 @@ lint: deps ## gofmt, go vet and staticcheck.
 	$(BIN)/staticcheck ./...
 
 .PHONY: test
-test: deps lint ## Install test dependencies, lint, run all tests (race detector on) and a short fuzz pass.
+test: deps lint deploy-check ## Install test dependencies, lint, check deploy/, run all tests (race detector on) and a short fuzz pass.
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
+
+.PHONY: deploy-check
+deploy-check: deps ## Validate deploy/ without running it: promtool (rules, their unit tests), kubeconform, and deploy/validate (dashboard, compose, Dockerfile, systemd units).
+	@bash scripts/validate-deploy.sh
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each: a duration or a count (default 10s; make fuzz FUZZTIME=5m for a long run).
