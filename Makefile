@@ -46,6 +46,10 @@ test: deps lint deploy-check ## Install test dependencies, lint, check deploy/, 
 deploy-check: deps ## Validate deploy/ without running it: promtool (rules, their unit tests), kubeconform, and deploy/validate (dashboard, compose, Dockerfile, systemd units).
 	@bash scripts/validate-deploy.sh
 
+.PHONY: soak
+soak: deps ## Fault-injection suite on real processes: SOAK_SECONDS of faults (default 600), SOAK_SEED=N replays a run (docs/testing.md).
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(GO) test -count=1 -timeout 60m -run 'TestSoak$$' -v ./internal/soak
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each: a duration or a count (default 10s; make fuzz FUZZTIME=5m for a long run).
 	@bash scripts/fuzz.sh $(FUZZTIME)

@@ -96,7 +96,7 @@ func (s *Store) lead(ctx context.Context) {
 	defer timer.Stop()
 	for {
 		now := s.cfg.now()
-		d := s.fsm.Plan(now, s.cfg.Scheduler)
+		d := s.applyTestFault(s.fsm.Plan(now, s.cfg.Scheduler)) // a no-op unless QUARRY_TEST_FAULT is set
 		if len(d.Actions) > 0 {
 			progressed, err := s.commitPlan(PlanCommands(d, now))
 			if err != nil {

@@ -2,13 +2,11 @@ package clustertest
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
-	"github.com/quarrydata/quarry/internal/etcdtest"
 	"github.com/quarrydata/quarry/internal/miniotest"
 )
 
@@ -20,7 +18,7 @@ func TestCluster(t *testing.T) {
 		// fails in miniotest.Start instead.
 		t.Skip("bin/minio not installed: run `make deps` to run the cluster tests (skipped outside CI)")
 	}
-	in := &infra{etcd: etcdtest.StartServer(t), minio: miniotest.Start(t)}
+	in := StartInfra(t)
 	t.Run("worker-killed-mid-stage", func(t *testing.T) { testWorkerKilled(t, in) })
 	t.Run("leader-killed-mid-job", func(t *testing.T) { testLeaderKilled(t, in) })
 	t.Run("worker-added-mid-job", func(t *testing.T) { testWorkerAdded(t, in) })
@@ -31,29 +29,29 @@ func TestCluster(t *testing.T) {
 // testWorkerKilled SIGKILLs a worker while it runs a task of the first
 // stage: its tasks run again elsewhere once its lease ends and the job
 // ends with RunLocal's bytes.
-func testWorkerKilled(t *testing.T, in *infra) {
+func testWorkerKilled(t *testing.T, in *Infra) {
 	c := newCluster(t, in, "worker-killed")
 	victim := c.startWorker("w1", 1)
 	c.startWorker("w2", 1)
 	c.startWorker("w3", 1)
-	victim.proxy.hold()
+	victim.Proxy.Hold()
 	c.waitWorkers("w1", "w2", "w3")
 
 	const id = "kill-worker"
 	c.submit(id)
 	waitFor(t, 30*time.Second, "w1 in a task", func() bool {
 		w := c.workers()["w1"]
-		return victim.proxy.heldReads() > 0 && w != nil && w.Running > 0
+		return victim.Proxy.HeldReads() > 0 && w != nil && w.Running > 0
 	})
 	if st := c.job(id); !midJob(st) {
-		t.Fatalf("job %s before the kill: got %s; want it running with tasks left", id, progress(st))
+		t.Fatalf("job %s before the kill: got %s; want it running with tasks left", id, Progress(st))
 	} else {
-		t.Logf("SIGKILL w1 (pid %d) at %s", victim.proc.Pid(), progress(st))
+		t.Logf("SIGKILL w1 (pid %d) at %s", victim.Proc().Pid(), Progress(st))
 	}
-	victim.proc.Kill()
+	victim.Proc().Kill()
 
 	st := c.waitJob(id, 60*time.Second)
-	t.Logf("job ended: %s", progress(st))
+	t.Logf("job ended: %s", Progress(st))
 	c.checkExact(st)
 }
 
@@ -61,11 +59,11 @@ func testWorkerKilled(t *testing.T, in *infra) {
 // done and another held: a follower takes over, the job ends with
 // RunLocal's bytes, and `quarry jobs watch` given all three addresses
 // follows the new leader to the end.
-func testLeaderKilled(t *testing.T, in *infra) {
+func testLeaderKilled(t *testing.T, in *Infra) {
 	c := newCluster(t, in, "leader-killed")
 	held := c.startWorker("w1", 1)
 	free := c.startWorker("w2", 1)
-	held.proxy.hold()
+	held.Proxy.Hold()
 	c.waitWorkers("w1", "w2")
 	old := c.leader(30*time.Second, nil)
 
@@ -73,33 +71,33 @@ func testLeaderKilled(t *testing.T, in *infra) {
 	c.submit(id)
 	waitFor(t, 30*time.Second, "a task done and w1 in another", func() bool {
 		st := c.job(id)
-		return held.proxy.heldReads() > 0 && len(st.Stages) > 0 && st.Stages[0].TasksDone > 0
+		return held.Proxy.HeldReads() > 0 && len(st.Stages) > 0 && st.Stages[0].TasksDone > 0
 	})
 	// Hold w2 too: with every slot busy and nothing finishing, the job
 	// stays mid-stage (no speculative copy either) until the failover.
-	free.proxy.hold()
+	free.Proxy.Hold()
 	var addrs []string
-	for _, co := range c.coords {
-		addrs = append(addrs, co.grpcAddr)
+	for _, co := range c.Coords {
+		addrs = append(addrs, co.GRPCAddr)
 	}
 	watch := c.start("jobs watch", nil, "jobs", "watch", id, "--coordinator", strings.Join(addrs, ","), "--timeout", "30s")
 	waitFor(t, 10*time.Second, "the watch shows the job", func() bool { return strings.Contains(watch.Output(), "job "+id) })
 
 	st := c.job(id)
 	if !midJob(st) {
-		t.Fatalf("job %s before the kill: got %s; want it running with tasks left", id, progress(st))
+		t.Fatalf("job %s before the kill: got %s; want it running with tasks left", id, Progress(st))
 	}
-	t.Logf("SIGKILL leader %s (pid %d) at %s", old.id, old.proc.Pid(), progress(st))
+	t.Logf("SIGKILL leader %s (pid %d) at %s", old.ID, old.Proc().Pid(), Progress(st))
 	killed := time.Now()
-	old.proc.Kill()
+	old.Proc().Kill()
 	next := c.leader(20*time.Second, old)
 	failover := time.Since(killed)
-	t.Logf("new leader %s serves the JobService %v after the kill (raft timeout %v)", next.id, failover.Round(time.Millisecond), raftTimeout)
-	held.proxy.release()
-	free.proxy.release()
+	t.Logf("new leader %s serves the JobService %v after the kill (raft timeout %v)", next.ID, failover.Round(time.Millisecond), raftTimeout)
+	held.Proxy.Release()
+	free.Proxy.Release()
 
 	st = c.waitJob(id, 60*time.Second)
-	t.Logf("job ended: %s", progress(st))
+	t.Logf("job ended: %s", Progress(st))
 	if err := watch.Wait(30 * time.Second); err != nil {
 		t.Fatalf("quarry jobs watch across the failover: %v\n%s", err, watch.Output())
 	}
@@ -110,66 +108,66 @@ func testLeaderKilled(t *testing.T, in *infra) {
 // task, then adds a second worker: it receives and runs the job's other
 // tasks (its partials appear in the store), and the job ends with
 // RunLocal's bytes.
-func testWorkerAdded(t *testing.T, in *infra) {
+func testWorkerAdded(t *testing.T, in *Infra) {
 	c := newCluster(t, in, "worker-added")
 	first := c.startWorker("w1", 1)
-	first.proxy.hold()
+	first.Proxy.Hold()
 	c.waitWorkers("w1")
 
 	const id = "add-worker"
 	c.submit(id)
-	waitFor(t, 30*time.Second, "w1 in a task", func() bool { return first.proxy.heldReads() > 0 })
+	waitFor(t, 30*time.Second, "w1 in a task", func() bool { return first.Proxy.HeldReads() > 0 })
 	added := c.startWorker("w2", 1)
-	waitFor(t, 30*time.Second, "w2 writes an attempt's partial", func() bool { return len(added.proxy.partials(id)) > 0 })
-	t.Logf("w2 joined at %s", progress(c.job(id)))
-	first.proxy.release()
+	waitFor(t, 30*time.Second, "w2 writes an attempt's partial", func() bool { return len(added.Proxy.Partials(id)) > 0 })
+	t.Logf("w2 joined at %s", Progress(c.job(id)))
+	first.Proxy.Release()
 
 	st := c.waitJob(id, 60*time.Second)
-	t.Logf("job ended: %s; w2 wrote %d partials", progress(st), len(added.proxy.partials(id)))
+	t.Logf("job ended: %s; w2 wrote %d partials", Progress(st), len(added.Proxy.Partials(id)))
 	c.checkExact(st)
 }
 
 // testWorkerDrained runs `quarry worker --drain` against a worker in the
 // middle of a task: it finishes that task, takes no other and leaves, no
 // attempt fails, and the job ends with RunLocal's bytes.
-func testWorkerDrained(t *testing.T, in *infra) {
+func testWorkerDrained(t *testing.T, in *Infra) {
 	c := newCluster(t, in, "worker-drained")
 	leaving := c.startWorker("w1", 1)
 	staying := c.startWorker("w2", 1)
 	// Both workers stay in their first task until w1 is draining: with no
 	// slot free the scheduler starts no speculative copy of w1's task.
-	leaving.proxy.hold()
-	staying.proxy.hold()
+	leaving.Proxy.Hold()
+	staying.Proxy.Hold()
 	c.waitWorkers("w1", "w2")
 
 	const id = "drain-worker"
 	c.submit(id)
 	waitFor(t, 30*time.Second, "both workers in a task", func() bool {
-		return leaving.proxy.heldReads() > 0 && staying.proxy.heldReads() > 0
+		return leaving.Proxy.HeldReads() > 0 && staying.Proxy.HeldReads() > 0
 	})
-	drain := c.start("drain w1", nil, append([]string{"worker", "--drain", "--id", "w1", "--drain-timeout", "60s"}, c.etcdArgs()...)...)
+	drain := c.start("drain w1", nil, append([]string{"worker", "--drain", "--id", "w1", "--drain-timeout", "60s"}, c.EtcdArgs()...)...)
 	waitFor(t, 20*time.Second, "w1 listed as draining", func() bool {
 		w := c.workers()["w1"]
 		return w != nil && w.Draining
 	})
-	t.Logf("w1 draining at %s", progress(c.job(id)))
-	leaving.proxy.release()
-	staying.proxy.release()
+	t.Logf("w1 draining at %s", Progress(c.job(id)))
+	leaving.Proxy.Release()
+	staying.Proxy.Release()
 
 	if err := drain.Wait(30 * time.Second); err != nil {
 		t.Fatalf("quarry worker --drain: %v\n%s", err, drain.Output())
 	}
-	if err := leaving.proc.Wait(10 * time.Second); err != nil {
+	if err := leaving.Proc().Wait(10 * time.Second); err != nil {
 		t.Fatalf("drained worker w1 exit: %v", err)
 	}
-	if out := leaving.proc.Output(); !strings.Contains(out, "worker w1: left") {
+	if out := leaving.Proc().Output(); !strings.Contains(out, "worker w1: left") {
 		t.Errorf("w1 output: got %q; want it to say it left", out)
 	}
-	if got := leaving.proxy.partials(id); len(got) != 1 {
+	if got := leaving.Proxy.Partials(id); len(got) != 1 {
 		t.Errorf("partials written by w1: got %q; want exactly the one of the task it ran when asked to drain", got)
 	}
 	st := c.waitJob(id, 60*time.Second)
-	t.Logf("job ended: %s", progress(st))
+	t.Logf("job ended: %s", Progress(st))
 	for _, s := range st.Stages {
 		if s.AttemptsFailed != 0 {
 			t.Errorf("stage %s: got %d failed attempts; want 0", s.Name, s.AttemptsFailed)
@@ -193,16 +191,3 @@ func midJob(st *quarryv1.JobStatus) bool {
 	}
 	return false
 }
-
-// progress describes a job's state and stages in one line.
-func progress(st *quarryv1.JobStatus) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(strings.TrimPrefix(st.State.String(), "JOB_STATE_")))
-	for _, s := range st.Stages {
-		b.WriteString(" | " + s.Name + " " + itoa(s.TasksDone) + "/" + itoa(s.TasksTotal) +
-			" running " + itoa(s.TasksRunning) + " failed " + itoa(s.AttemptsFailed))
-	}
-	return b.String()
-}
-
-func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }

@@ -7,7 +7,11 @@
 // while a job runs, and check each job's results against jobs.RunLocal byte
 // for byte.
 //
-// The package's only non-test code is Process, a child process whose
-// output goes to a log file; the tests build the quarry binary once in
-// TestMain.
+// The harness is exported for other suites (internal/soak): BuildQuarry
+// builds the binary once per test binary; Infra is the shared etcd and
+// MinIO; Cluster starts, kills, pauses and restarts coordinators (on the
+// same --data-dir) and workers (each behind a StoreProxy that can hold its
+// reads), finds the leader, submits and waits for jobs through any
+// replica; CheckJob compares what a job published with jobs.RunLocal's
+// run of the same spec.
 package clustertest

@@ -13,18 +13,18 @@ import (
 // families, the leader's scheduling counters and the workers' task and
 // read counters move with the job, and the raft state gauges name one
 // leader.
-func testMetricsScraped(t *testing.T, in *infra) {
+func testMetricsScraped(t *testing.T, in *Infra) {
 	c := newCluster(t, in, "metrics")
-	ws := []*worker{c.startWorker("w1", 1), c.startWorker("w2", 1)}
+	ws := []*Worker{c.startWorker("w1", 1), c.startWorker("w2", 1)}
 	c.waitWorkers("w1", "w2")
 	lead := c.leader(30*time.Second, nil)
 
-	coordURL := func(co *coordinator) string { return "http://" + co.httpAddr + "/metrics" }
-	workerURL := func(w *worker) string { return "http://" + w.metricsAddr + "/metrics" }
+	coordURL := func(co *Coordinator) string { return "http://" + co.HTTPAddr + "/metrics" }
+	workerURL := func(w *Worker) string { return "http://" + w.MetricsAddr + "/metrics" }
 	before := promtest.Get(t, coordURL(lead))
 	workersBefore := map[string]promtest.Scrape{}
 	for _, w := range ws {
-		workersBefore[w.id] = promtest.Get(t, workerURL(w))
+		workersBefore[w.ID] = promtest.Get(t, workerURL(w))
 	}
 
 	const id = "metrics-job"
@@ -37,10 +37,10 @@ func testMetricsScraped(t *testing.T, in *infra) {
 	}
 
 	leaders := 0
-	for _, co := range c.coords {
+	for _, co := range c.Coords {
 		s := promtest.Get(t, coordURL(co))
 		for _, n := range s.Missing(coordinatorFamilies) {
-			t.Errorf("coordinator %s: family %s missing", co.id, n)
+			t.Errorf("coordinator %s: family %s missing", co.ID, n)
 		}
 		leaders += int(s.MustValue(t, "quarry_coordinator_raft_state", "state", "leader"))
 	}
@@ -69,15 +69,15 @@ func testMetricsScraped(t *testing.T, in *infra) {
 	for _, w := range ws {
 		a := promtest.Get(t, workerURL(w))
 		for _, n := range a.Missing(workerFamilies) {
-			t.Errorf("worker %s: family %s missing", w.id, n)
+			t.Errorf("worker %s: family %s missing", w.ID, n)
 		}
-		b := workersBefore[w.id]
+		b := workersBefore[w.ID]
 		d0, _ := b.Value("quarry_worker_task_duration_seconds")
 		d1 := a.MustValue(t, "quarry_worker_task_duration_seconds")
 		total += d1 - d0
 		if d1 > d0 {
-			moved("worker "+w.id, "quarry_worker_read_rows_total", b, a, 1)
-			moved("worker "+w.id, "quarry_worker_read_bytes_total", b, a, 1)
+			moved("worker "+w.ID, "quarry_worker_read_rows_total", b, a, 1)
+			moved("worker "+w.ID, "quarry_worker_read_bytes_total", b, a, 1)
 		}
 	}
 	if int(total) < tasks {

@@ -117,6 +117,24 @@ func (p *Process) Stop(grace time.Duration) error {
 	}
 }
 
+// Pause stops the process with SIGSTOP, as a stalled machine would; it
+// keeps its sockets and leases but answers nothing until Resume.
+func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process with SIGCONT.
+func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
+
+// signal sends sig unless the process exited.
+func (p *Process) signal(sig syscall.Signal) error {
+	if p.Exited() {
+		return fmt.Errorf("signal %s: %s exited", sig, p.Name)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal %s to %s: %w", sig, p.Name, err)
+	}
+	return nil
+}
+
 // Output returns what the process wrote so far.
 func (p *Process) Output() string {
 	b, err := os.ReadFile(p.LogPath)
@@ -124,4 +142,18 @@ func (p *Process) Output() string {
 		return fmt.Sprintf("(read %s: %v)", p.LogPath, err)
 	}
 	return string(b)
+}
+
+// Tail returns at most the last n bytes of what the process wrote, from
+// the start of a line.
+func (p *Process) Tail(n int) string {
+	out := p.Output()
+	if len(out) <= n {
+		return out
+	}
+	out = out[len(out)-n:]
+	if i := strings.IndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
+	return "…\n" + out
 }

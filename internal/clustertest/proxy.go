@@ -11,12 +11,12 @@ import (
 	"testing"
 )
 
-// storeProxy stands between one worker and MinIO. It records the objects
+// StoreProxy stands between one worker and MinIO. It records the objects
 // the worker writes and can hold its task reads (GETs of dataset and job
 // objects) until released, so a test catches the worker in the middle of
 // a task as surely as it likes. It forwards the Host header unchanged, so
 // the worker's SigV4 signatures stay valid.
-type storeProxy struct {
+type StoreProxy struct {
 	srv *httptest.Server
 
 	mu   sync.Mutex
@@ -29,19 +29,24 @@ type storeProxy struct {
 // partitions and earlier stages' outputs.
 var taskRead = regexp.MustCompile(`/(datasets|jobs)/`)
 
-// newStoreProxy starts a proxy to the MinIO server at target (a URL),
+// NewStoreProxy starts a proxy to the MinIO server at target (a URL),
 // closed when the test ends.
-func newStoreProxy(t *testing.T, target string) *storeProxy {
+func NewStoreProxy(t testing.TB, target string) *StoreProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &storeProxy{}
-	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(u)
-		r.Out.Host = r.In.Host
-	}}
+	p := &StoreProxy{}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			r.Out.Host = r.In.Host
+		},
+		// MinIO down (a test stops it) is what the worker must see, as a
+		// 502, without a log line per request.
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
+	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && taskRead.MatchString(r.URL.Path) {
 			p.mu.Lock()
@@ -66,17 +71,17 @@ func newStoreProxy(t *testing.T, target string) *storeProxy {
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() {
-		p.release()
+		p.Release()
 		p.srv.Close()
 	})
 	return p
 }
 
 // URL returns the proxy's URL, the worker's S3 endpoint.
-func (p *storeProxy) URL() string { return p.srv.URL }
+func (p *StoreProxy) URL() string { return p.srv.URL }
 
-// hold makes task reads wait from now on.
-func (p *storeProxy) hold() {
+// Hold makes task reads wait from now on.
+func (p *StoreProxy) Hold() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gate == nil {
@@ -84,8 +89,8 @@ func (p *storeProxy) hold() {
 	}
 }
 
-// release lets the waiting and later reads through.
-func (p *storeProxy) release() {
+// Release lets the waiting and later reads through.
+func (p *StoreProxy) Release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gate != nil {
@@ -94,16 +99,16 @@ func (p *storeProxy) release() {
 	}
 }
 
-// heldReads returns how many reads waited at the gate so far.
-func (p *storeProxy) heldReads() int {
+// HeldReads returns how many reads waited at the gate so far.
+func (p *StoreProxy) HeldReads() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.held
 }
 
-// partials returns the paths of the attempt partials of job id that the
+// Partials returns the paths of the attempt partials of job id that the
 // worker wrote (jobs/<id>/<stage>/<task>/<attempt>.bin).
-func (p *storeProxy) partials(id string) []string {
+func (p *StoreProxy) Partials(id string) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
