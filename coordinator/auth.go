@@ -1,15 +1,13 @@
 package coordinator
 
 import (
-	"bufio"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
+
+	"github.com/quarrydata/quarry/internal/tokens"
 )
 
 // Role is a set of roles a client token holds.
@@ -115,7 +113,7 @@ func (r Role) Allows(p Permission) bool {
 }
 
 // MinTokenLength is the shortest token accepted, in bytes.
-const MinTokenLength = 16
+const MinTokenLength = tokens.MinLength
 
 // TokensEnv is the environment variable holding the tokens themselves, in
 // the format of ParseTokens, when no token file is given.
@@ -133,16 +131,11 @@ var (
 // It keeps only the SHA-256 of each token, so printing or logging it
 // cannot reveal one; lookups compare in constant time.
 type Tokens struct {
-	entries []tokenEntry
+	s tokens.Set[Role]
 }
 
-// tokenEntry is one token: the hash of its secret, its name (the only
-// thing logged about it) and its roles.
-type tokenEntry struct {
-	hash  [sha256.Size]byte
-	name  string
-	roles Role
-}
+// roleVocabulary is the roles' names in token files.
+var roleVocabulary = tokens.Vocabulary[Role]{Kind: "role", Want: "analyst, ops, reader, worker or admin", Parse: parseRole}
 
 // ParseTokens reads tokens in the CRM API's token file format, with role
 // names in place of scopes, one entry per line or ";"-separated:
@@ -155,63 +148,20 @@ type tokenEntry struct {
 // MinTokenLength bytes; a token or name given twice is an error. Errors
 // name the entry, never the token.
 func ParseTokens(r io.Reader) (*Tokens, error) {
-	var t Tokens
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
-	for sc.Scan() {
-		for entry := range strings.SplitSeq(sc.Text(), ";") {
-			n++
-			if err := t.parseEntry(entry, n); err != nil {
-				return nil, fmt.Errorf("tokens: entry %d: %w", n, err)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	s, err := tokens.Parse(r, roleVocabulary)
+	if err != nil {
 		return nil, fmt.Errorf("tokens: %w", err)
 	}
-	if len(t.entries) == 0 {
-		return nil, errors.New("tokens: no token")
-	}
-	return &t, nil
+	return &Tokens{s: *s}, nil
 }
 
 // ReadTokensFile reads a token file in the format of ParseTokens.
 func ReadTokensFile(path string) (*Tokens, error) {
-	f, err := os.Open(path)
+	s, err := tokens.ReadFile(path, roleVocabulary)
 	if err != nil {
 		return nil, fmt.Errorf("tokens: %w", err)
 	}
-	defer f.Close()
-	t, err := ParseTokens(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, nil
-}
-
-// parseEntry adds entry number n.
-func (t *Tokens) parseEntry(entry string, n int) error {
-	fields := strings.Fields(entry)
-	if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-		return nil
-	}
-	if len(fields) < 2 || len(fields) > 3 {
-		return fmt.Errorf("got %d fields; want: token role[,role] [name]", len(fields))
-	}
-	var roles Role
-	for s := range strings.SplitSeq(fields[1], ",") {
-		r, ok := parseRole(s)
-		if !ok {
-			return fmt.Errorf("unknown role %q; want analyst, ops, reader, worker or admin", s)
-		}
-		roles |= r
-	}
-	name := fmt.Sprintf("token-%d", n)
-	if len(fields) == 3 {
-		name = fields[2]
-	}
-	return t.Add(fields[0], name, roles)
+	return &Tokens{s: *s}, nil
 }
 
 // parseRole returns the role named s.
@@ -230,23 +180,7 @@ func parseRole(s string) (Role, bool) {
 // Add adds a token, refusing short and duplicate ones. Use it only while
 // building a set, before serving with it.
 func (t *Tokens) Add(secret, name string, roles Role) error {
-	if len(secret) < MinTokenLength {
-		return fmt.Errorf("token %q shorter than %d bytes", name, MinTokenLength)
-	}
-	if strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return fmt.Errorf("token %q holds a space or control character", name)
-	}
-	h := sha256.Sum256([]byte(secret))
-	for _, e := range t.entries {
-		if e.name == name {
-			return fmt.Errorf("name %q given twice", name)
-		}
-		if e.hash == h {
-			return fmt.Errorf("token %q is the same as %q", name, e.name)
-		}
-	}
-	t.entries = append(t.entries, tokenEntry{hash: h, name: name, roles: roles})
-	return nil
+	return t.s.Add(secret, name, roles)
 }
 
 // Len returns the number of tokens.
@@ -254,7 +188,7 @@ func (t *Tokens) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.entries)
+	return t.s.Len()
 }
 
 // String describes the tokens by their names and roles.
@@ -262,11 +196,7 @@ func (t *Tokens) String() string {
 	if t == nil {
 		return "no tokens"
 	}
-	parts := make([]string, len(t.entries))
-	for i, e := range t.entries {
-		parts[i] = e.name + ":" + e.roles.String()
-	}
-	return fmt.Sprintf("%d tokens (%s)", len(t.entries), strings.Join(parts, " "))
+	return t.s.Describe(Role.String)
 }
 
 // LogValue logs the tokens' names and roles.
@@ -279,16 +209,7 @@ func (t *Tokens) Lookup(secret string) (name string, roles Role, ok bool) {
 	if t == nil {
 		return "", 0, false
 	}
-	h := sha256.Sum256([]byte(secret))
-	found := -1
-	for i := range t.entries {
-		eq := subtle.ConstantTimeCompare(h[:], t.entries[i].hash[:])
-		found = subtle.ConstantTimeSelect(eq, i, found)
-	}
-	if found < 0 {
-		return "", 0, false
-	}
-	return t.entries[found].name, t.entries[found].roles, true
+	return t.s.Lookup(secret)
 }
 
 // Authorize checks that the bearer credential header (the value of an

@@ -1,17 +1,14 @@
 package crmapi
 
 import (
-	"bufio"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
+
+	"github.com/quarrydata/quarry/internal/tokens"
 )
 
 // Scope is a set of permissions a token grants.
@@ -40,7 +37,7 @@ func (sc Scope) String() string {
 
 // MinTokenLength is the shortest token accepted, in bytes. GenerateToken
 // makes 43.
-const MinTokenLength = 16
+const MinTokenLength = tokens.MinLength
 
 // TokensEnv is the environment variable the commands read tokens from, in
 // the format of ParseTokens (entries separated by newlines or ";").
@@ -50,15 +47,21 @@ const TokensEnv = "QUARRY_CRM_TOKENS"
 // scopes. It keeps only the SHA-256 of each token, never the token
 // itself, so neither printing nor logging a Tokens can reveal one.
 type Tokens struct {
-	entries []tokenEntry
+	s tokens.Set[Scope]
 }
 
-// tokenEntry is one token: the SHA-256 of its secret, its name (the only
-// thing logged about it) and its scopes.
-type tokenEntry struct {
-	hash   [sha256.Size]byte
-	name   string
-	scopes Scope
+// scopeVocabulary is the scopes' names in token files.
+var scopeVocabulary = tokens.Vocabulary[Scope]{Kind: "scope", Want: "read or admin", Parse: parseScope}
+
+// parseScope returns the scopes named s: admin implies read.
+func parseScope(s string) (Scope, bool) {
+	switch s {
+	case "read":
+		return ScopeRead, true
+	case "admin":
+		return ScopeAdmin | ScopeRead, true
+	}
+	return 0, false
 }
 
 // GenerateToken returns a new random token: 32 bytes from crypto/rand,
@@ -95,87 +98,25 @@ func AdminToken(secret, name string) (*Tokens, error) {
 // "#" are ignored. Tokens must be at least MinTokenLength bytes; a token or
 // name given twice is an error. Errors name the entry, never the token.
 func ParseTokens(r io.Reader) (*Tokens, error) {
-	var t Tokens
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
-	for sc.Scan() {
-		for entry := range strings.SplitSeq(sc.Text(), ";") {
-			n++
-			if err := t.parseEntry(entry, n); err != nil {
-				return nil, fmt.Errorf("crmapi tokens: entry %d: %w", n, err)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	set, err := tokens.Parse(r, scopeVocabulary)
+	if err != nil {
 		return nil, fmt.Errorf("crmapi tokens: %w", err)
 	}
-	if len(t.entries) == 0 {
-		return nil, errors.New("crmapi tokens: no token")
-	}
-	return &t, nil
+	return &Tokens{s: *set}, nil
 }
 
 // ReadTokensFile reads a token file in the format of ParseTokens.
 func ReadTokensFile(path string) (*Tokens, error) {
-	f, err := os.Open(path)
+	set, err := tokens.ReadFile(path, scopeVocabulary)
 	if err != nil {
 		return nil, fmt.Errorf("crmapi tokens: %w", err)
 	}
-	defer f.Close()
-	t, err := ParseTokens(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, nil
-}
-
-// parseEntry adds the entry number n.
-func (t *Tokens) parseEntry(entry string, n int) error {
-	fields := strings.Fields(entry)
-	if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-		return nil
-	}
-	if len(fields) < 2 || len(fields) > 3 {
-		return fmt.Errorf("got %d fields; want: token scope[,scope] [name]", len(fields))
-	}
-	var scopes Scope
-	for s := range strings.SplitSeq(fields[1], ",") {
-		switch s {
-		case "read":
-			scopes |= ScopeRead
-		case "admin":
-			scopes |= ScopeAdmin | ScopeRead
-		default:
-			return fmt.Errorf("unknown scope %q; want read or admin", s)
-		}
-	}
-	name := fmt.Sprintf("token-%d", n)
-	if len(fields) == 3 {
-		name = fields[2]
-	}
-	return t.add(fields[0], name, scopes)
+	return &Tokens{s: *set}, nil
 }
 
 // add adds a token, refusing short and duplicate ones.
 func (t *Tokens) add(secret, name string, scopes Scope) error {
-	if len(secret) < MinTokenLength {
-		return fmt.Errorf("token shorter than %d bytes", MinTokenLength)
-	}
-	if strings.ContainsFunc(secret, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return errors.New("token holds a space or control character")
-	}
-	h := sha256.Sum256([]byte(secret))
-	for _, e := range t.entries {
-		if e.name == name {
-			return fmt.Errorf("name %q given twice", name)
-		}
-		if e.hash == h {
-			return fmt.Errorf("same token as %q", e.name)
-		}
-	}
-	t.entries = append(t.entries, tokenEntry{hash: h, name: name, scopes: scopes})
-	return nil
+	return t.s.Add(secret, name, scopes)
 }
 
 // Len returns the number of tokens.
@@ -183,7 +124,7 @@ func (t *Tokens) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.entries)
+	return t.s.Len()
 }
 
 // Names returns the tokens' names in order.
@@ -191,9 +132,9 @@ func (t *Tokens) Names() []string {
 	if t == nil {
 		return nil
 	}
-	out := make([]string, len(t.entries))
-	for i, e := range t.entries {
-		out[i] = e.name
+	out := make([]string, t.s.Len())
+	for i := range out {
+		out[i], _ = t.s.Entry(i)
 	}
 	return out
 }
@@ -203,34 +144,15 @@ func (t *Tokens) String() string {
 	if t == nil {
 		return "no tokens"
 	}
-	parts := make([]string, len(t.entries))
-	for i, e := range t.entries {
-		parts[i] = e.name + ":" + e.scopes.String()
-	}
-	return fmt.Sprintf("%d tokens (%s)", len(t.entries), strings.Join(parts, " "))
+	return t.s.Describe(Scope.String)
 }
 
 // LogValue logs the tokens' names and scopes.
 func (t *Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
-// lookup returns the index of the token secret, or -1. It hashes secret
-// and compares the hash with every token's in constant time, without
-// stopping at a match, so its time depends on neither the length nor a
-// prefix of any token.
-func (t *Tokens) lookup(secret string) int {
-	var buf [128]byte // spares a copy on the heap for tokens up to its size
-	in := buf[:0]
-	if len(secret) > len(buf) {
-		in = make([]byte, 0, len(secret))
-	}
-	h := sha256.Sum256(append(in, secret...))
-	found := -1
-	for i := range t.entries {
-		eq := subtle.ConstantTimeCompare(h[:], t.entries[i].hash[:])
-		found = subtle.ConstantTimeSelect(eq, i, found)
-	}
-	return found
-}
+// lookup returns the index of the token secret, or -1, comparing in
+// constant time (tokens.Set.Index).
+func (t *Tokens) lookup(secret string) int { return t.s.Index(secret) }
 
 // Lookup returns the name and scopes of the token secret, and whether it
 // is one of t's.
@@ -238,9 +160,5 @@ func (t *Tokens) Lookup(secret string) (name string, scopes Scope, ok bool) {
 	if t == nil {
 		return "", 0, false
 	}
-	i := t.lookup(secret)
-	if i < 0 {
-		return "", 0, false
-	}
-	return t.entries[i].name, t.entries[i].scopes, true
+	return t.s.Lookup(secret)
 }

@@ -69,21 +69,21 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, acc access) strin
 		if !ok {
 			return ""
 		}
-		e := &s.tokens.entries[i]
-		who = e.name
-		if acc == needAdmin && e.scopes&ScopeAdmin == 0 {
-			refuse(w, e.name)
+		name, scopes := s.tokens.s.Entry(i)
+		who = name
+		if acc == needAdmin && scopes&ScopeAdmin == 0 {
+			refuse(w, name)
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope="admin"`, authRealm))
-			writeError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("token %q lacks scope admin", e.name))
+			writeError(w, http.StatusForbidden, CodeForbidden, fmt.Sprintf("token %q lacks scope admin", name))
 			return ""
 		}
 		if lim := s.limiters[i]; lim != nil {
 			if now := time.Now(); !lim.AllowN(now, 1) {
-				refuse(w, e.name)
+				refuse(w, name)
 				wait := retryAfter(lim, now)
 				w.Header().Set("Retry-After", strconv.Itoa(wait))
 				writeError(w, http.StatusTooManyRequests, CodeRateLimited,
-					fmt.Sprintf("token %q is over its rate limit of %g requests/s; retry after %d s", e.name, float64(lim.Limit()), wait))
+					fmt.Sprintf("token %q is over its rate limit of %g requests/s; retry after %d s", name, float64(lim.Limit()), wait))
 				return ""
 			}
 		}

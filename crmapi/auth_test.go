@@ -48,7 +48,7 @@ func TestParseTokensErrors(t *testing.T) {
 		{"four fields", secretRead + " read a b", "got 4 fields"},
 		{"unknown scope", secretRead + " write", `unknown scope "write"`},
 		{"empty scope", secretRead + " read,", `unknown scope ""`},
-		{"duplicate token", secretRead + " read a\n" + secretRead + " admin b", `entry 2: same token as "a"`},
+		{"duplicate token", secretRead + " read a\n" + secretRead + " admin b", `entry 2: token "b" is the same as "a"`},
 		{"duplicate name", secretRead + " read a\n" + secretAdmin + " admin a", `entry 2: name "a" given twice`},
 		{"control character", "read-token-0123\x01456789 read", "control character"},
 	}
