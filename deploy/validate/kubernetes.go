@@ -35,6 +35,13 @@ type PodSpec struct {
 	Containers                    []struct {
 		Name      string   `yaml:"name"`
 		Args      []string `yaml:"args"`
+		Lifecycle struct {
+			PreStop struct {
+				Exec struct {
+					Command []string `yaml:"command"`
+				} `yaml:"exec"`
+			} `yaml:"preStop"`
+		} `yaml:"lifecycle"`
 		Resources struct {
 			Requests map[string]any `yaml:"requests"`
 			Limits   map[string]any `yaml:"limits"`

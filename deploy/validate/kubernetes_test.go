@@ -56,6 +56,14 @@ func TestKubernetesManifests(t *testing.T) {
 					if err := CheckArgs(ctx, bin, ExpandArgs(c.Args)); err != nil {
 						t.Errorf("%s: %v", o.File, err)
 					}
+					// A preStop hook runs the image's quarry binary.
+					if hook := c.Lifecycle.PreStop.Exec.Command; len(hook) > 0 {
+						if hook[0] != "/usr/local/bin/quarry" {
+							t.Errorf("%s: container %s: preStop runs %q; want /usr/local/bin/quarry (the image's)", o.File, c.Name, hook[0])
+						} else if err := CheckArgs(ctx, bin, ExpandArgs(hook[1:])); err != nil {
+							t.Errorf("%s: container %s: preStop: %v", o.File, c.Name, err)
+						}
+					}
 				}
 			})
 		}
