@@ -24,6 +24,9 @@ func newCRMAPICmd() *cobra.Command {
 		noAuth  bool
 		cert    string
 		key     string
+
+		rateLimit float64
+		rateBurst int
 	)
 	cmd := &cobra.Command{
 		Use:   "crmapi --dataset D [--addr A]",
@@ -52,6 +55,7 @@ HTTPS. /healthz, /readyz, /openapi.json and /metrics are open.`,
 			return st.run(cmd.Context(), func(b objstore.Bucket) error {
 				cfg := crmapi.DefaultConfig()
 				cfg.TLSCert, cfg.TLSKey = cert, key
+				cfg.RateLimit, cfg.RateBurst = rateLimit, rateBurst
 				if cfg.Tokens, err = crmTokens(tokens, noAuth); err != nil {
 					return err
 				}
@@ -87,6 +91,9 @@ HTTPS. /healthz, /readyz, /openapi.json and /metrics are open.`,
 	fs.BoolVar(&noAuth, "no-auth", false, "serve without authentication (a trusted network only)")
 	fs.StringVar(&cert, "tls-cert", envOr("QUARRY_CRM_TLS_CERT", ""), "TLS certificate file (PEM); with --tls-key serves HTTPS (env QUARRY_CRM_TLS_CERT)")
 	fs.StringVar(&key, "tls-key", envOr("QUARRY_CRM_TLS_KEY", ""), "TLS private key file (PEM) (env QUARRY_CRM_TLS_KEY)")
+	defaults := crmapi.DefaultConfig()
+	fs.Float64Var(&rateLimit, "rate-limit", defaults.RateLimit, "requests per second each token may make; past it and its burst the API answers 429 (0: no limit)")
+	fs.IntVar(&rateBurst, "rate-burst", defaults.RateBurst, "requests a token may make at once above --rate-limit")
 	return cmd
 }
 
