@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"time"
 
+	"github.com/quarrydata/quarry/internal/names"
 	"github.com/quarrydata/quarry/storage/dataset"
 )
 
@@ -226,23 +225,12 @@ func (st *State) stage(name string) *Completed {
 	return nil
 }
 
-var idRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$`)
-
-// quoteShort quotes s, cut to its first 64 bytes when longer, so that a
-// hostile value cannot flood an error message.
-func quoteShort(s string) string {
-	if len(s) <= 64 {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprintf("%q… (%d bytes)", s[:64], len(s))
-}
-
 // ValidateID checks a job or attempt id: 1 to 128 letters, digits, '.',
 // '_' or '-', starting with a letter or digit, so that it is safe in an
 // object key.
 func ValidateID(id string) error {
-	if !idRE.MatchString(id) {
-		return fmt.Errorf("%w: id %s: use 1 to 128 letters, digits, '.', '_' or '-'", ErrInvalidSpec, quoteShort(id))
+	if !names.Valid(id) {
+		return fmt.Errorf("%w: id %s: use 1 to 128 letters, digits, '.', '_' or '-'", ErrInvalidSpec, names.QuoteShort(id))
 	}
 	return nil
 }

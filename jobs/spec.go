@@ -10,6 +10,7 @@ import (
 
 	"github.com/quarrydata/quarry/algorithms/features"
 	"github.com/quarrydata/quarry/algorithms/support"
+	"github.com/quarrydata/quarry/internal/names"
 	"github.com/quarrydata/quarry/storage/dataset"
 )
 
@@ -126,8 +127,8 @@ func (m *ModelSpec) validate() error {
 		if f.id == "" {
 			continue
 		}
-		if !idRE.MatchString(f.id) {
-			return invalid(f.field, "%s is not a job id: use 1 to 128 letters, digits, '.', '_' or '-'", quoteShort(f.id))
+		if !names.Valid(f.id) {
+			return invalid(f.field, "%s is not a job id: use 1 to 128 letters, digits, '.', '_' or '-'", names.QuoteShort(f.id))
 		}
 	}
 	return nil

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quarrydata/quarry/internal/names"
 )
 
 // ManifestFormat names the manifest schema; it changes only with an
@@ -264,13 +265,11 @@ const (
 	manifestName = "manifest.json"
 )
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$`)
-
 // ValidateName checks a dataset name: 1 to 128 letters, digits, '.', '_'
 // or '-', starting with a letter or digit.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("%w %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", ErrInvalidName, name)
+	if !names.Valid(name) {
+		return fmt.Errorf("%w %s: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", ErrInvalidName, names.QuoteShort(name))
 	}
 	return nil
 }
