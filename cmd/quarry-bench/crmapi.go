@@ -13,7 +13,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/quarrydata/quarry/crmapi"
@@ -260,10 +262,19 @@ func newBenchServer(m *crmapi.Model) (*crmapi.Server, string, error) {
 }
 
 func runHTTPCase(path string, ep endpoint, gen string) (Result, error) {
+	procs := runtime.GOMAXPROCS(0)
 	if gen == "wrk" {
 		if _, err := wrkBinary(); err != nil {
 			return Result{}, err
 		}
+		// wrk's one thread takes a core: both servers get the other one
+		// (serverProcs), so that their Ps do not fight the generator for
+		// it. The Go generator shares the servers' process and keeps all.
+		var err error
+		if procs, err = serverProcs(); err != nil {
+			return Result{}, err
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
 	ctx := context.Background()
 	f, err := buildCRMFixture(ctx, path)
@@ -322,10 +333,24 @@ func runHTTPCase(path string, ep endpoint, gen string) (Result, error) {
 	if token != "" {
 		auth = "bearer auth on"
 	}
-	note := fmt.Sprintf("%s %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; bare net/http %.0f req/s, p50 %.2f ms, p99 %.2f ms; ratio %.2f (%s: ≥%d req/s, p99 < %.0f ms, ratio ≥ %.1f); medians of %d rounds of %.0f s, %d connections, %s generator, %s; %d customers, model %d rules, %d items; fixture built in %.1f s",
+	note := fmt.Sprintf("%s %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; bare net/http %.0f req/s, p50 %.2f ms, p99 %.2f ms; ratio %.2f (%s: ≥%d req/s, p99 < %.0f ms, ratio ≥ %.1f); medians of %d rounds of %.0f s, %d connections, %s generator, servers at GOMAXPROCS=%d, %s; %d customers, model %d rules, %d items; fixture built in %.1f s",
 		ep.method, spec.Paths[0], e.RPS, e.P50, e.P99, b.RPS, b.P50, b.P99, ratio, verdict, targetRPS, targetP99ms, targetRatio,
-		httpRounds, httpMeasure.Seconds(), httpConns, gen, auth, len(f.customers), f.model.Rules(), f.model.Items(), f.buildS)
+		httpRounds, httpMeasure.Seconds(), httpConns, gen, procs, auth, len(f.customers), f.model.Rules(), f.model.Items(), f.buildS)
 	return Result{Patterns: int(e.RPS), Seconds: e.P99 / 1000, Note: note}, nil
+}
+
+// serverProcs is the GOMAXPROCS of the servers under wrk:
+// $QUARRY_BENCH_SERVER_PROCS, by default one core fewer than the machine
+// has (wrk takes one), at least 1.
+func serverProcs() (int, error) {
+	if v := os.Getenv("QUARRY_BENCH_SERVER_PROCS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("QUARRY_BENCH_SERVER_PROCS=%q: want a positive integer", v)
+		}
+		return n, nil
+	}
+	return max(1, runtime.NumCPU()-1), nil
 }
 
 func median(xs []float64) float64 {
