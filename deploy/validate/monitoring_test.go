@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -175,5 +176,27 @@ func TestMarkdownAnchors(t *testing.T) {
 	}
 	if got["not-a-heading"] {
 		t.Errorf("anchors: got %q from a code block; want none", "not-a-heading")
+	}
+}
+
+// TestOperationsDocListsEveryFamily checks that docs/operations.md's
+// metrics tables name every quarry_ family the processes export, and no
+// family they do not: the operator's reference cannot drift from the code.
+func TestOperationsDocListsEveryFamily(t *testing.T) {
+	doc := string(readFile(t, repoRoot+"/docs/operations.md"))
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(quarry_[a-z_]+)`").FindAllStringSubmatch(doc, -1) {
+		listed[m[1]] = true
+	}
+	cat := exported(t)
+	for _, name := range cat.Names() {
+		if strings.HasPrefix(name, "quarry_") && !listed[name] {
+			t.Errorf("docs/operations.md: family %s is exported but has no row in the metrics tables", name)
+		}
+	}
+	for name := range listed {
+		if !cat.Has(name) {
+			t.Errorf("docs/operations.md: family %s has a row but no process exports it", name)
+		}
 	}
 }
