@@ -126,9 +126,12 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 		cfg.Raft.TLS = cfg.TLS
 	}
 	n = &Node{cfg: cfg, log: cfg.Logger.With("component", "node", "id", cfg.Raft.ID)}
+	// A failed start closes what it opened: the node is held here, since a
+	// "return nil, err" has set n to nil by the time this runs.
+	started := n
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, n.Close())
+			err = errors.Join(err, started.Close())
 			n = nil
 		}
 	}()

@@ -73,6 +73,7 @@ func newCoordinatorCmd() *cobra.Command {
 		election time.Duration
 		tf       tlsFlags
 		tokens   serverTokenFlags
+		sf       schedulerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "coordinator --id ID [--peers id=addr,...]",
@@ -110,6 +111,7 @@ SIGINT stops it gracefully.`,
 			return st.run(cmd.Context(), func(b objstore.Bucket) error {
 				cfg := coordinator.DefaultConfig()
 				cfg.ID, cfg.Dir, cfg.BindAddr = id, filepath.Join(st.dataDir, "raft"), raftAddr
+				sf.apply(&cfg.Scheduler)
 				if election > 0 {
 					cfg.HeartbeatTimeout, cfg.ElectionTimeout = election, election
 					cfg.LeaderLeaseTimeout = election / 2
@@ -138,6 +140,7 @@ SIGINT stops it gracefully.`,
 	fs.DurationVar(&election, "raft-timeout", 0, "raft heartbeat and election timeout (default 1s; shorter fails over faster on a quiet network)")
 	tf.register(fs)
 	tokens.register(fs)
+	sf.register(fs)
 	return cmd
 }
 
