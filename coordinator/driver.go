@@ -32,8 +32,16 @@ type Driver struct {
 	now      func() time.Time
 
 	mu        sync.Mutex
-	collected map[string]bool // finished jobs whose partials were collected
+	collected map[string]int // finished jobs: collection passes done (see collect)
+	again     time.Duration  // wait before a finished job's second pass
 }
+
+// DefaultCollectAgainAfter is how long after a job ends its prefix is
+// collected a second time. An attempt lost while its worker was paused or
+// cut off may still write its partial when the worker resumes, before a
+// heartbeat tells it the attempt is gone; the first pass, at the end of
+// the job, cannot see that object.
+const DefaultCollectAgainAfter = time.Minute
 
 // NewDriver returns the driver of store's jobs over bucket. Run wakes on
 // every change of the FSM and of leadership; interval (1 s when not
@@ -43,7 +51,8 @@ func NewDriver(store *Store, bucket objstore.Bucket, interval time.Duration) *Dr
 	if interval <= 0 {
 		interval = time.Second
 	}
-	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now, collected: map[string]bool{}}
+	return &Driver{store: store, bucket: bucket, log: store.log.With("component", "driver"), interval: interval, now: time.Now,
+		collected: map[string]int{}, again: DefaultCollectAgainAfter}
 }
 
 // Submit validates a job spec (JSON), pins its dataset version, plans its
@@ -161,12 +170,21 @@ func (d *Driver) Run(ctx context.Context) {
 	}
 }
 
+// SetCollectAgainAfter sets the wait before a finished job's second
+// collection pass (DefaultCollectAgainAfter).
+func (d *Driver) SetCollectAgainAfter(wait time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.again = wait
+}
+
 // Step advances every job ready for its next stage once, and collects
-// the partial objects of failed and cancelled jobs once none of their
-// attempts runs any more.
+// the partial objects of finished jobs once none of their attempts runs
+// any more.
 func (d *Driver) Step(ctx context.Context) {
 	for _, j := range d.store.FSM().Jobs() {
-		if j.State == scheduler.JobFailed || j.State == scheduler.JobCancelled {
+		switch j.State {
+		case scheduler.JobFailed, scheduler.JobCancelled, scheduler.JobSucceeded:
 			d.collect(ctx, j)
 			continue
 		}
@@ -183,22 +201,30 @@ func (d *Driver) Step(ctx context.Context) {
 }
 
 // collect deletes the partial objects of finished job j (and, for an
-// import, its unpublished dataset objects) once no attempt of it runs.
-// Each driver does it once per job; a new leader's driver does it again,
-// which finds nothing left.
+// import, its unpublished dataset objects) once no attempt of it runs, in
+// two passes: at once, and again DefaultCollectAgainAfter (see
+// SetCollectAgainAfter) after the job ended, for the partial of an attempt
+// lost while its worker was paused, written when it resumed. A pass that
+// fails (the store is down) is tried again at the next step. Each driver
+// does this per job; a new leader's driver does it again, which finds
+// nothing left.
 func (d *Driver) collect(ctx context.Context, j *Job) {
 	d.mu.Lock()
-	done := d.collected[j.ID]
+	passes, again := d.collected[j.ID], d.again
 	d.mu.Unlock()
-	if done || running(j) {
+	if passes >= 2 || running(j) || passes == 1 && d.now().Before(j.EndTime.Add(again)) {
 		return
 	}
-	if _, err := jobs.GC(ctx, d.bucket, j.ID, nil); err != nil {
+	deleted, err := jobs.GC(ctx, d.bucket, j.ID, nil)
+	if err != nil {
 		d.log.Warn("collect partials of finished job", "job", j.ID, "state", j.State.String(), "err", err)
 		return
 	}
+	if passes == 1 && len(deleted) > 0 {
+		d.log.Info("collected late partials of finished job", "job", j.ID, "objects", len(deleted))
+	}
 	d.mu.Lock()
-	d.collected[j.ID] = true
+	d.collected[j.ID] = passes + 1
 	d.mu.Unlock()
 }
 
@@ -269,8 +295,14 @@ func (d *Driver) advance(ctx context.Context, j *Job) error {
 		if len(errs) > 1 && errs[1] != nil && !errors.Is(errs[1], ErrStaleVersion) {
 			d.log.Warn("record published version", "job", j.ID, "err", errs[1])
 		}
+		// The first collection pass; collect makes the second, and retries
+		// this one if it failed.
 		if _, err := jobs.GC(ctx, d.bucket, j.ID, nil); err != nil {
 			d.log.Warn("collect job partials", "job", j.ID, "err", err)
+		} else {
+			d.mu.Lock()
+			d.collected[j.ID] = max(d.collected[j.ID], 1)
+			d.mu.Unlock()
 		}
 		return nil
 	}

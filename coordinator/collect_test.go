@@ -1,0 +1,32 @@
+package coordinator_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quarrydata/quarry/jobs"
+)
+
+// TestLatePartialCollected writes an attempt's partial under a job's prefix
+// after the job succeeded and its partials were collected, as a worker
+// paused past its attempt's lease does when it resumes: the driver's
+// second collection pass deletes it, and leaves the results.
+func TestLatePartialCollected(t *testing.T) {
+	c := startCluster(t)
+	c.driver.SetCollectAgainAfter(300 * time.Millisecond)
+	c.startWorker(t, "w1", 2, c.bucket, c.addr)
+	c.waitWorkers(t, "w1")
+	const id = "late-partial"
+	submit(t, c, id)
+	checkSucceeded(t, c.waitJob(t, id, 45*time.Second))
+	waitCollected(t, c.bucket, id)
+
+	late := jobs.JobPrefix(id) + "stage-0/task-0/attempt-999.partial"
+	if err := c.bucket.Upload(context.Background(), late, strings.NewReader("late")); err != nil {
+		t.Fatal(err)
+	}
+	waitCollected(t, c.bucket, id)
+	sameResults(t, c.bucket, runLocal(t, id), id)
+}
