@@ -30,3 +30,28 @@ func TestLatePartialCollected(t *testing.T) {
 	waitCollected(t, c.bucket, id)
 	sameResults(t, c.bucket, runLocal(t, id), id)
 }
+
+// TestFinishedJobsForgotten sets a short retention: once a job ended, its
+// partials were collected (both passes) and the retention passed, the
+// leader forgets it; its results stay in the store.
+func TestFinishedJobsForgotten(t *testing.T) {
+	c := startCluster(t)
+	c.driver.SetCollectAgainAfter(100 * time.Millisecond)
+	c.driver.SetJobRetention(300 * time.Millisecond)
+	c.startWorker(t, "w1", 2, c.bucket, c.addr)
+	c.waitWorkers(t, "w1")
+	const id = "forgotten"
+	submit(t, c, id)
+	checkSucceeded(t, c.waitJob(t, id, 45*time.Second))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, ok := c.store.FSM().Job(id); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still in the state 15 s after it ended; want it forgotten after 300 ms", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sameResults(t, c.bucket, runLocal(t, id), id)
+}

@@ -34,6 +34,8 @@ const (
 	// MsgRenewLeases is one worker heartbeat: it extends the leases of the
 	// worker's running attempts.
 	MsgRenewLeases MessageType = 14
+	// MsgForgetJobs drops finished jobs past their retention.
+	MsgForgetJobs MessageType = 15
 )
 
 // Command is a request to change the replicated state. Every field the FSM
@@ -293,6 +295,8 @@ func Decode(entry []byte) (Command, error) {
 		cmd = &SetDatasetVersion{}
 	case MsgRenewLeases:
 		cmd = &RenewLeases{}
+	case MsgForgetJobs:
+		cmd = &ForgetJobs{}
 	default:
 		return nil, fmt.Errorf("decode message type %d: %w", t, ErrUnknownMessage)
 	}

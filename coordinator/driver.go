@@ -34,6 +34,7 @@ type Driver struct {
 	mu        sync.Mutex
 	collected map[string]int // finished jobs: collection passes done (see collect)
 	again     time.Duration  // wait before a finished job's second pass
+	retention time.Duration  // finished jobs are forgotten this long after they end; 0: never
 }
 
 // DefaultCollectAgainAfter is how long after a job ends its prefix is
@@ -178,10 +179,20 @@ func (d *Driver) SetCollectAgainAfter(wait time.Duration) {
 	d.again = wait
 }
 
-// Step advances every job ready for its next stage once, and collects
-// the partial objects of finished jobs once none of their attempts runs
-// any more.
+// SetJobRetention sets how long after it ends a finished job stays in the
+// replicated state (0, the default: for ever). Past it, and once its
+// partials are collected, the leader forgets it (ForgetJobs).
+func (d *Driver) SetJobRetention(retention time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.retention = retention
+}
+
+// Step advances every job ready for its next stage once, collects the
+// partial objects of finished jobs once none of their attempts runs any
+// more, and forgets the finished jobs past their retention.
 func (d *Driver) Step(ctx context.Context) {
+	defer d.forget()
 	for _, j := range d.store.FSM().Jobs() {
 		switch j.State {
 		case scheduler.JobFailed, scheduler.JobCancelled, scheduler.JobSucceeded:
@@ -225,6 +236,35 @@ func (d *Driver) collect(ctx context.Context, j *Job) {
 	}
 	d.mu.Lock()
 	d.collected[j.ID] = passes + 1
+	d.mu.Unlock()
+}
+
+// forget drops the finished jobs past their retention whose partials are
+// collected (both passes), oldest first, a bounded number per step.
+func (d *Driver) forget() {
+	d.mu.Lock()
+	retention := d.retention
+	d.mu.Unlock()
+	if retention <= 0 || !d.store.IsLeader() {
+		return
+	}
+	ids := expired(d.store.FSM().Jobs(), d.now().Add(-retention), func(id string) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.collected[id] >= 2
+	})
+	if len(ids) == 0 {
+		return
+	}
+	if err := d.store.Apply(ForgetJobs{IDs: ids, Time: d.now()}); err != nil {
+		d.log.Warn("forget finished jobs", "jobs", len(ids), "err", err)
+		return
+	}
+	d.log.Info("forgot finished jobs past their retention", "jobs", len(ids), "retention", retention)
+	d.mu.Lock()
+	for _, id := range ids {
+		delete(d.collected, id)
+	}
 	d.mu.Unlock()
 }
 

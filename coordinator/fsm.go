@@ -163,6 +163,8 @@ func (f *FSM) apply(cmd Command) error {
 		return s.applySetDatasetVersion(c)
 	case *RenewLeases:
 		return s.applyRenewLeases(c)
+	case *ForgetJobs:
+		return s.applyForgetJobs(c)
 	}
 	return fmt.Errorf("apply %T: %w", cmd, ErrUnknownMessage)
 }

@@ -44,7 +44,7 @@ var (
 	reportOutcomes = []string{"succeeded", "failed"}
 	reportResults  = []string{"accepted", "refused"}
 	commandNames   = []string{"submit_job", "append_stage", "finish_job", "assign_attempt", "complete_attempt", "fail_attempt",
-		"cancel_job", "set_worker", "remove_worker", "publish_model", "set_dataset_version", "start_job", "batch", "renew_leases"}
+		"cancel_job", "set_worker", "remove_worker", "publish_model", "set_dataset_version", "start_job", "batch", "renew_leases", "forget_jobs"}
 	jobTypes = []string{string(jobs.TypeItemsets), string(jobs.TypeSequences), string(jobs.TypeSegments), string(jobs.TypeModel), string(jobs.TypeImport)}
 )
 

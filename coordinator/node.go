@@ -65,6 +65,10 @@ type NodeConfig struct {
 	Tokens *Tokens
 	// LeaderTTL is the lease of the leader's etcd publication (default 5 s).
 	LeaderTTL time.Duration
+	// JobRetention is how long a finished job stays in the replicated
+	// state after it ended (0: for ever; `quarry coordinator` defaults to
+	// DefaultJobRetention). Its results stay in the store.
+	JobRetention time.Duration
 	// Logger receives the node's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -155,6 +159,7 @@ func StartNode(ctx context.Context, cfg NodeConfig) (n *Node, err error) {
 	}
 
 	n.driver = NewDriver(n.store, cfg.Bucket, 0)
+	n.driver.SetJobRetention(cfg.JobRetention)
 	n.ws = NewWorkerServer(n.store, 0)
 	n.ws.LeaderAddr = n.leaderAddr
 	n.js = NewJobServer(n.store, n.driver, cfg.Bucket)

@@ -74,6 +74,7 @@ func newCoordinatorCmd() *cobra.Command {
 		tf       tlsFlags
 		tokens   serverTokenFlags
 		sf       schedulerFlags
+		keep     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "coordinator --id ID [--peers id=addr,...]",
@@ -90,6 +91,9 @@ SIGINT stops it gracefully.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if id == "" {
 				return usagef("--id is required")
+			}
+			if keep < 0 {
+				return usagef("--job-retention %v: want 0 (for ever) or a positive duration", keep)
 			}
 			ps, err := parsePeers(peers)
 			if err != nil {
@@ -119,6 +123,7 @@ SIGINT stops it gracefully.`,
 				node, err := coordinator.StartNode(cmd.Context(), coordinator.NodeConfig{
 					Raft: cfg, Peers: ps, Bucket: b, Etcd: cli, Prefix: ef.prefix,
 					GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Logger: slog.Default(), TLS: tlsCfg, Tokens: toks,
+					JobRetention: keep,
 				})
 				if err != nil {
 					return err
@@ -141,6 +146,7 @@ SIGINT stops it gracefully.`,
 	tf.register(fs)
 	tokens.register(fs)
 	sf.register(fs)
+	fs.DurationVar(&keep, "job-retention", coordinator.DefaultJobRetention, "how long a finished job's status stays after it ended; its results stay in the store (0: for ever)")
 	return cmd
 }
 
