@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quarrydata/quarry/coordinator"
 	"github.com/quarrydata/quarry/jobs"
 )
 
@@ -14,13 +15,8 @@ import (
 // paused past its attempt's lease does when it resumes: the driver's
 // second collection pass deletes it, and leaves the results.
 func TestLatePartialCollected(t *testing.T) {
-	c := startCluster(t)
-	c.driver.SetCollectAgainAfter(300 * time.Millisecond)
-	c.startWorker(t, "w1", 2, c.bucket, c.addr)
-	c.waitWorkers(t, "w1")
 	const id = "late-partial"
-	submit(t, c, id)
-	checkSucceeded(t, c.waitJob(t, id, 45*time.Second))
+	c := finishedJob(t, id, func(d *coordinator.Driver) { d.SetCollectAgainAfter(300 * time.Millisecond) })
 	waitCollected(t, c.bucket, id)
 
 	late := jobs.JobPrefix(id) + "stage-0/task-0/attempt-999.partial"
@@ -35,14 +31,11 @@ func TestLatePartialCollected(t *testing.T) {
 // partials were collected (both passes) and the retention passed, the
 // leader forgets it; its results stay in the store.
 func TestFinishedJobsForgotten(t *testing.T) {
-	c := startCluster(t)
-	c.driver.SetCollectAgainAfter(100 * time.Millisecond)
-	c.driver.SetJobRetention(300 * time.Millisecond)
-	c.startWorker(t, "w1", 2, c.bucket, c.addr)
-	c.waitWorkers(t, "w1")
 	const id = "forgotten"
-	submit(t, c, id)
-	checkSucceeded(t, c.waitJob(t, id, 45*time.Second))
+	c := finishedJob(t, id, func(d *coordinator.Driver) {
+		d.SetCollectAgainAfter(100 * time.Millisecond)
+		d.SetJobRetention(300 * time.Millisecond)
+	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, ok := c.store.FSM().Job(id); !ok {
@@ -54,4 +47,17 @@ func TestFinishedJobsForgotten(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	sameResults(t, c.bucket, runLocal(t, id), id)
+}
+
+// finishedJob starts a one-node cluster with one worker, configures its
+// driver, and runs job id to success.
+func finishedJob(t *testing.T, id string, configure func(*coordinator.Driver)) *testCluster {
+	t.Helper()
+	c := startCluster(t)
+	configure(c.driver)
+	c.startWorker(t, "w1", 2, c.bucket, c.addr)
+	c.waitWorkers(t, "w1")
+	submit(t, c, id)
+	checkSucceeded(t, c.waitJob(t, id, 45*time.Second))
+	return c
 }
