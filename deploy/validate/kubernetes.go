@@ -19,7 +19,9 @@ type Object struct {
 	Metadata   struct {
 		Name string `yaml:"name"`
 	} `yaml:"metadata"`
-	Spec struct {
+	// StringData is a Secret's.
+	StringData map[string]string `yaml:"stringData"`
+	Spec       struct {
 		Template struct {
 			Spec PodSpec `yaml:"spec"`
 		} `yaml:"template"`

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarrydata/quarry/coordinator"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,6 +46,9 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 		for _, o := range objs {
 			kinds[o.Kind]++
+			if o.Kind == "Secret" && o.Metadata.Name == "quarry-cluster-tokens" {
+				checkClusterTokens(t, o)
+			}
 			if o.Kind != "Deployment" && o.Kind != "StatefulSet" {
 				continue
 			}
@@ -69,7 +73,7 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 	}
 	for kind, n := range map[string]int{"StatefulSet": 1, "Deployment": 2, "HorizontalPodAutoscaler": 1,
-		"PodDisruptionBudget": 2, "ServiceMonitor": 3, "ConfigMap": 2, "Secret": 2} {
+		"PodDisruptionBudget": 2, "ServiceMonitor": 3, "ConfigMap": 2, "Secret": 3} {
 		if kinds[kind] != n {
 			t.Errorf("%s objects: got %d; want %d", kind, kinds[kind], n)
 		}
@@ -99,5 +103,18 @@ func TestCheckWorkloadRejects(t *testing.T) {
 	}
 	if got := ExpandArgs([]string{"--id=$(POD_NAME)", "--raft-addr=$(POD_IP):7702"}); strings.Join(got, " ") != "--id=x --raft-addr=x:7702" {
 		t.Errorf("ExpandArgs: got %v; want --id=x --raft-addr=x:7702", got)
+	}
+}
+
+// checkClusterTokens checks that the cluster token Secret's file is one
+// the coordinator accepts and that its worker-token holds the worker role.
+func checkClusterTokens(t *testing.T, o Object) {
+	t.Helper()
+	toks, err := coordinator.ParseTokens(strings.NewReader(o.StringData["tokens"]))
+	if err != nil {
+		t.Fatalf("%s: secret %s: tokens: %v", o.File, o.Metadata.Name, err)
+	}
+	if _, roles, ok := toks.Lookup(o.StringData["worker-token"]); !ok || !roles.Allows(coordinator.PermWorker) {
+		t.Errorf("%s: secret %s: worker-token is not a token of the file with the worker role", o.File, o.Metadata.Name)
 	}
 }
