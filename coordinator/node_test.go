@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,18 +20,8 @@ import (
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/coordinator"
 	"github.com/quarrydata/quarry/internal/etcdtest"
+	"github.com/quarrydata/quarry/internal/testenv"
 )
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // startNodes starts a static group of n coordinator nodes over one store
 // and etcd, and returns them once one leads.
@@ -42,8 +31,8 @@ func startNodes(t *testing.T, n int) ([]*coordinator.Node, *testCluster) {
 	defer cancel()
 	c := &testCluster{bucket: newBucket(t), etcd: etcdtest.Start(t)}
 	var peers []coordinator.Peer
-	for i := range n {
-		peers = append(peers, coordinator.Peer{ID: "c" + strconv.Itoa(i), RaftAddr: freeAddr(t)})
+	for i, addr := range testenv.MustFreeAddrs(t, n) {
+		peers = append(peers, coordinator.Peer{ID: "c" + strconv.Itoa(i), RaftAddr: addr})
 	}
 	dir := t.TempDir()
 	var nodes []*coordinator.Node

@@ -21,6 +21,7 @@ import (
 	"github.com/quarrydata/quarry/internal/bearer"
 	"github.com/quarrydata/quarry/internal/certs"
 	"github.com/quarrydata/quarry/internal/etcdtest"
+	"github.com/quarrydata/quarry/internal/testenv"
 	"github.com/quarrydata/quarry/worker"
 )
 
@@ -85,8 +86,8 @@ func TestTLSCluster(t *testing.T) {
 	defer cancel()
 	c := &testCluster{bucket: newBucket(t), etcd: etcdtest.Start(t)}
 	var peers []coordinator.Peer
-	for i := range 3 {
-		peers = append(peers, coordinator.Peer{ID: "t" + strconv.Itoa(i), RaftAddr: freeAddr(t)})
+	for i, addr := range testenv.MustFreeAddrs(t, 3) {
+		peers = append(peers, coordinator.Peer{ID: "t" + strconv.Itoa(i), RaftAddr: addr})
 	}
 	dir := t.TempDir()
 	var nodes []*coordinator.Node

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -87,7 +86,8 @@ func TestSecureClusterLeaksNoSecret(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", mio.SecretKey)
 	note(mustRun(t, "dataset", "import", testenv.Path(t, "online-retail-sample.csv.gz"), "--name", "shop", "--store", store))
 
-	grpcAddr, httpAddr, raftAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	addrs := testenv.MustFreeAddrs(t, 4)
+	grpcAddr, httpAddr, raftAddr, metricsAddr := addrs[0], addrs[1], addrs[2], addrs[3]
 	ctx, stop := context.WithCancel(context.Background())
 	coordDone, workerDone := make(chan error, 1), make(chan error, 1)
 	go func() {
@@ -217,15 +217,4 @@ func scrape(t *testing.T, c *http.Client, url string) string {
 		t.Fatalf("scrape %s: got %d, %v; want 200", url, resp.StatusCode, err)
 	}
 	return string(b)
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

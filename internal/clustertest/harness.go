@@ -3,7 +3,6 @@ package clustertest
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/quarrydata/quarry/internal/etcdtest"
 	"github.com/quarrydata/quarry/internal/miniotest"
+	"github.com/quarrydata/quarry/internal/testenv"
 	"github.com/quarrydata/quarry/storage/objstore"
 	"github.com/quarrydata/quarry/storage/objstore/s3"
 )
@@ -193,11 +193,14 @@ func (c *Cluster) Start(name string, env []string, args ...string) (*Process, er
 // MinIO credentials are always there).
 func (c *Cluster) StartCoordinators(n int, raftTimeout time.Duration, env ...string) error {
 	var peers []string
+	// Every address at once: picked one coordinator at a time, a port
+	// closed after its pick could come back for the next.
+	all, err := testenv.FreeAddrs(3 * n)
+	if err != nil {
+		return err
+	}
 	for i := range n {
-		a, err := freeAddrs(3)
-		if err != nil {
-			return err
-		}
+		a := all[3*i:]
 		co := &Coordinator{ID: fmt.Sprintf("c%d", i), RaftAddr: a[0], GRPCAddr: a[1], HTTPAddr: a[2]}
 		co.DataDir = filepath.Join(c.Dir, co.ID)
 		c.Coords = append(c.Coords, co)
@@ -219,7 +222,7 @@ func (c *Cluster) StartCoordinators(n int, raftTimeout time.Duration, env ...str
 // StartWorker starts worker id with slots slots and etcd lease leaseTTL,
 // reaching MinIO through a proxy of its own (closed when the test ends).
 func (c *Cluster) StartWorker(t testing.TB, id string, slots int, leaseTTL time.Duration) (*Worker, error) {
-	a, err := freeAddrs(1)
+	a, err := testenv.FreeAddrs(1)
 	if err != nil {
 		return nil, err
 	}
@@ -260,19 +263,4 @@ func (c *Cluster) restart(m *member) error {
 	m.proc = p
 	m.starts++
 	return nil
-}
-
-// freeAddrs returns n loopback addresses with ports that were free a
-// moment ago.
-func freeAddrs(n int) ([]string, error) {
-	out := make([]string, n)
-	for i := range out {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		out[i] = l.Addr().String()
-		l.Close()
-	}
-	return out, nil
 }

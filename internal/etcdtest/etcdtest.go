@@ -3,13 +3,13 @@ package etcdtest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/quarrydata/quarry/internal/testenv"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -46,8 +46,9 @@ func StartServer(t testing.TB) *Server {
 	// A port free a moment ago can be taken by a parallel test package
 	// before etcd binds it: pick again then.
 	for attempt := 0; ; attempt++ {
-		s.clientURL = url.URL{Scheme: "http", Host: freeAddr(t)}
-		s.peerURL = url.URL{Scheme: "http", Host: freeAddr(t)}
+		addrs := testenv.MustFreeAddrs(t, 2)
+		s.clientURL = url.URL{Scheme: "http", Host: addrs[0]}
+		s.peerURL = url.URL{Scheme: "http", Host: addrs[1]}
 		err := s.start()
 		if err == nil {
 			break
@@ -141,18 +142,4 @@ func (s *Server) start() error {
 	}
 	s.e = e
 	return nil
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("etcdtest: free port: %v", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatalf("etcdtest: free port: %v", err)
-	}
-	return addr
 }

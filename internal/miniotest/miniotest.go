@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,14 +73,12 @@ func Start(t testing.TB) *Server {
 		t.Fatal("bin/minio not found: run `make deps` (or bash scripts/deps.sh) to install MinIO, or set " + EnvSkip + "=1 to skip these tests")
 	}
 	s := &Server{
-		Endpoint:  "127.0.0.1:" + freePort(t),
 		AccessKey: "quarry" + randomHex(t, 8),
 		SecretKey: randomHex(t, 20),
 		Bucket:    "quarry-test",
 		Dir:       t.TempDir(),
 		t:         t,
 		bin:       bin,
-		console:   "127.0.0.1:" + freePort(t),
 		log:       &syncBuffer{},
 	}
 	t.Cleanup(func() {
@@ -92,6 +89,7 @@ func Start(t testing.TB) *Server {
 			t.Logf("minio log:\n%s", s.log.String())
 		}
 	})
+	s.pickPorts(t)
 	// A port free a moment ago can be taken by a parallel test package
 	// before MinIO binds it; MinIO then exits at once, and fresh ports are
 	// worth another try.
@@ -102,7 +100,7 @@ func Start(t testing.TB) *Server {
 		}
 		if attempt < 3 && errors.Is(err, errExited) {
 			_ = s.stop()
-			s.Endpoint, s.console = "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+			s.pickPorts(t)
 			t.Logf("minio exited during start-up, trying new ports:\n%s", s.log.String())
 			continue
 		}
@@ -228,16 +226,12 @@ func (s *Server) stop() error {
 	return nil
 }
 
-// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
-func freePort(t testing.TB) string {
+// pickPorts picks the S3 and console addresses: two distinct loopback
+// ports free a moment ago.
+func (s *Server) pickPorts(t testing.TB) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	addrs := testenv.MustFreeAddrs(t, 2)
+	s.Endpoint, s.console = addrs[0], addrs[1]
 }
 
 // randomHex returns 2n random hex digits.
