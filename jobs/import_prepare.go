@@ -122,7 +122,8 @@ func pinImport(ctx context.Context, b objstore.Bucket, name string, is *ImportSp
 		}
 		pin.Columns = defaultColumns(headerFields(header, ff.Comma()))
 	}
-	spec := dataset.Spec{Format: ff, Columns: format.Columns(pin.Columns), TimeLayout: pin.TimeLayout, MaxLineBytes: is.MaxLineBytes}
+	spec := dataset.Spec{Format: ff, Columns: format.Columns(pin.Columns), TimeLayout: pin.TimeLayout, MaxLineBytes: is.MaxLineBytes,
+		MaxGzipRatio: gzipRatio(is.MaxGzipRatio)}
 	if pin.TimeLayout, err = dataset.SourcesTimeLayout(ctx, srcs, spec); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,11 @@ type ImportSpec struct {
 	SkipBadLines bool `json:"skip_bad_lines,omitempty"`
 	// MaxLineBytes caps one line (default 1 MiB).
 	MaxLineBytes int `json:"max_line_bytes,omitempty"`
+	// MaxGzipRatio refuses a gzip source that inflates more than this many
+	// times its compressed size once past 16 MiB, a gzip bomb (absent:
+	// split.DefaultMaxGzipRatio, 100; 0: no limit), as `quarry dataset
+	// import --max-gzip-ratio` does.
+	MaxGzipRatio *int `json:"max_gzip_ratio,omitempty"`
 	// MaxSamples bounds the skipped lines kept in the quarantine object
 	// (default 1000).
 	MaxSamples int `json:"max_samples,omitempty"`
@@ -136,6 +141,8 @@ func (is *ImportSpec) validate() error {
 	switch {
 	case is.MaxLineBytes < 0:
 		return invalid("import.max_line_bytes", "%d is negative", is.MaxLineBytes)
+	case is.MaxGzipRatio != nil && *is.MaxGzipRatio < 0:
+		return invalid("import.max_gzip_ratio", "%d is negative; 0 turns the limit off", *is.MaxGzipRatio)
 	case is.MaxSamples < 0:
 		return invalid("import.max_samples", "%d is negative", is.MaxSamples)
 	case is.InlineItems < 0:
@@ -192,7 +199,20 @@ func (is *ImportSpec) datasetSpec() dataset.Spec {
 	p := is.Pinned
 	ff, _ := parseFormat(p.Format) // checked by validate
 	return dataset.Spec{Format: ff, Columns: format.Columns(p.Columns), TimeLayout: p.TimeLayout, CancelPrefix: p.CancelPrefix,
-		SkipBadLines: is.SkipBadLines, MaxLineBytes: is.MaxLineBytes, MaxSamples: is.MaxSamples, Partitions: p.Partitions}
+		SkipBadLines: is.SkipBadLines, MaxLineBytes: is.MaxLineBytes, MaxSamples: is.MaxSamples, Partitions: p.Partitions,
+		MaxGzipRatio: gzipRatio(is.MaxGzipRatio)}
+}
+
+// gzipRatio maps the spec's max_gzip_ratio to dataset.Spec's: absent is
+// the default (0 there), 0 no limit (negative there).
+func gzipRatio(r *int) int {
+	switch {
+	case r == nil:
+		return 0
+	case *r == 0:
+		return -1
+	}
+	return *r
 }
 
 // importSplit is one split of one source: one parse task.

@@ -18,6 +18,7 @@ import (
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/jobs"
 	"github.com/quarrydata/quarry/storage/dataset"
+	"github.com/quarrydata/quarry/storage/split"
 )
 
 // submitFlags are the flags every quarry submit subcommand shares.
@@ -248,9 +249,13 @@ func importSpecFlags(fs *pflag.FlagSet) func([]string) (jobs.Spec, error) {
 	fs.Int64Var(&s.SplitSize, "split-size", 0, "target split size in bytes (default 16 MiB)")
 	fs.BoolVar(&s.Append, "append", false, "append to the dataset's latest version")
 	fs.StringVar(&s.TimeLayout, "time-layout", "", "Go time layout of the time column (default: detected)")
+	ratio := fs.Int("max-gzip-ratio", split.DefaultMaxGzipRatio, "refuse a gzip source that inflates more than this many times its compressed size, past 16 MiB (a gzip bomb); 0: no limit")
 	return func(args []string) (jobs.Spec, error) {
 		if len(args) == 0 {
 			return jobs.Spec{}, usagef("name the objects to import: keys in the cluster's store")
+		}
+		if fs.Changed("max-gzip-ratio") {
+			s.MaxGzipRatio = ratio
 		}
 		s.Sources = args
 		return jobs.Spec{Type: jobs.TypeImport, Import: s}, nil
