@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/quarrydata/quarry/internal/httpserve"
 	"github.com/quarrydata/quarry/jobs"
 	"github.com/quarrydata/quarry/storage/dataset"
 )
@@ -336,21 +337,5 @@ func ServeHTTPAPI(ctx context.Context, lis net.Listener, h http.Handler) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("http api: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("http api shutdown: %w", err)
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, lis, 5*time.Second, "http api")
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/quarrydata/quarry/internal/httpserve"
 	"github.com/quarrydata/quarry/storage/objstore"
 )
 
@@ -196,27 +197,5 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 		TLSConfig:         tc,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelInfo),
 	}
-	served := make(chan error, 1)
-	go func() {
-		if tc != nil {
-			served <- srv.ServeTLS(lis, "", "")
-			return
-		}
-		served <- srv.Serve(lis)
-	}()
-	select {
-	case err := <-served:
-		return fmt.Errorf("crmapi: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("crmapi shutdown: %w", err)
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, lis, s.cfg.ShutdownTimeout, "crmapi")
 }

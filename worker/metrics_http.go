@@ -2,11 +2,11 @@ package worker
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/quarrydata/quarry/internal/httpserve"
 )
 
 // DefaultMetricsAddr is where `quarry worker` serves its metrics unless
@@ -33,21 +33,5 @@ func ServeMetrics(ctx context.Context, lis net.Listener, m *Metrics) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("metrics server: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("metrics server shutdown: %w", err)
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, lis, 5*time.Second, "metrics server")
 }
