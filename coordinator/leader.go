@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/quarrydata/quarry/internal/wait"
 )
 
 // leaderRun is one term of leadership's scheduling loop.
@@ -88,7 +90,7 @@ func (s *Store) lead(ctx context.Context) {
 			return
 		}
 		s.log.Warn("leader barrier failed; retrying", "err", err)
-		if !sleep(ctx, s.cfg.ScheduleInterval) {
+		if !wait.Sleep(ctx, s.cfg.ScheduleInterval) {
 			return
 		}
 	}
@@ -145,16 +147,4 @@ func (s *Store) commitPlan(b Batch) (progressed bool, err error) {
 	s.stats.actions.Add(uint64(len(b)))
 	s.stats.rejected.Add(uint64(refused))
 	return refused < len(b), nil
-}
-
-// sleep waits d or until ctx ends; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -2,8 +2,8 @@ package worker
 
 import (
 	"context"
-	"time"
 
+	"github.com/quarrydata/quarry/internal/wait"
 	"github.com/quarrydata/quarry/worker/registry"
 )
 
@@ -54,12 +54,8 @@ func (w *Worker) keepRegistered(ctx context.Context) {
 				break
 			}
 			w.log.Warn("register again", "err", err, "retry_in", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !wait.Sleep(ctx, backoff) {
 				return
-			case <-t.C:
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
+	"github.com/quarrydata/quarry/internal/wait"
 	"github.com/quarrydata/quarry/jobs"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -169,12 +170,8 @@ func (w *Worker) report(r *quarryv1.AttemptReport) {
 			}
 			w.log.Debug("report failed; retrying", "attempt", r.GetAttemptId(), "err", err)
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-w.taskCtx.Done():
-			t.Stop()
+		if !wait.Sleep(w.taskCtx, backoff) {
 			return
-		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}

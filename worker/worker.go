@@ -11,6 +11,7 @@ import (
 
 	quarryv1 "github.com/quarrydata/quarry/api/quarry/v1"
 	"github.com/quarrydata/quarry/internal/bearer"
+	"github.com/quarrydata/quarry/internal/wait"
 	"github.com/quarrydata/quarry/storage/objstore"
 	"github.com/quarrydata/quarry/worker/registry"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -238,12 +239,8 @@ func (w *Worker) pullLoop(ctx context.Context) {
 			return
 		}
 		w.log.Debug("task stream ended; reconnecting", "err", err, "after", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !wait.Sleep(ctx, backoff) {
 			return
-		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}

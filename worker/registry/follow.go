@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/quarrydata/quarry/internal/wait"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -125,13 +126,7 @@ func (f follower) watch(ctx context.Context, v view, rev int64, retry *time.Dura
 // sleep waits for the current back-off, doubling it for next time, and
 // returns false if ctx ended first.
 func sleep(ctx context.Context, retry *time.Duration) bool {
-	t := time.NewTimer(*retry)
-	defer t.Stop()
+	d := *retry
 	*retry = min(2**retry, maxRetry)
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return wait.Sleep(ctx, d)
 }
