@@ -34,9 +34,33 @@
 //     j. Fit costs Σ_u |items of u|² plus sorting each item's co-bought
 //     items; memory is the neighbour lists. O(Σ neighbourhoods of the past
 //     items + n) per list.
+//   - EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse
+//     Data", WWW): with P = (XᵀX + λI)⁻¹ over the same binary matrix,
+//     B = I − P·diagMat(1/diag(P)) (so diag(B) = 0), and a customer's score
+//     for j is Σ B_ij over their past items i; every item is ranked. Lambda
+//     is λ; TuneEASE picks it from a grid (DefaultEASEGrid) by a Scorer on a
+//     validation split the caller gives (HitRateScorer: hit rate at k),
+//     computing XᵀX once. Fit costs Σ_u |items of u|² plus a Cholesky
+//     factorisation and inverse through gonum (about n³ flops; 1.6 s for
+//     the 2,500 items of online retail on one 2-core machine) and three n×n
+//     matrices of memory; O(|past|·n + n log n) per list.
+//   - TIFUKNN (Hu et al. 2020, "Modeling Personalized Item Frequency
+//     Information for Next-basket Recommendation", SIGIR): a history of t
+//     baskets is cut into m' = min(Groups, t) runs of consecutive baskets
+//     whose lengths differ by at most one, the later runs longer; a run of
+//     s baskets has vector (1/s)·Σ_j WithinDecay^(s−j)·b_j and the customer
+//     u = (1/m')·Σ_i GroupDecay^(m'−i)·g_i (PersonalVector). The prediction
+//     is Alpha·u + (1−Alpha)·mean of the Neighbours training customers
+//     nearest to u in Euclidean distance (ties: training order; a training
+//     customer with the same non-empty ID is not its own neighbour).
+//     DefaultTIFUOptions is the paper's TaFeng setting (k 300, m 7, r_b 0.9,
+//     r_g 0.7, α 0.7). Fit is linear in the training items; a list costs a
+//     distance to every training customer, O(total training items + C log C)
+//     for C customers.
 //
-// Only items with a positive score (a positive count, a past purchase, a
-// positive similarity) are ranked, so lists may be shorter than k.
+// Except in EASE, only items with a positive score (a positive count, a
+// past purchase, a positive similarity or prediction) are ranked, so lists
+// may be shorter than k.
 //
 // # Metrics
 //
@@ -76,6 +100,10 @@
 // # Exactness and purity
 //
 // Counts are integers; similarities and sums are float64 computed in a
-// fixed order (past items ascending), so a list is a function of the input
-// alone. Nothing here does I/O, logs, keeps globals or starts goroutines.
+// fixed order (past items ascending, neighbours by rank), so a list is a
+// function of the input alone, the same bits on every run. The tests hold
+// every method but EASE to brute-force oracles exactly, and EASE's B to a
+// dense Gauss-Jordan closed form within 1e-10. Nothing here does I/O, logs
+// or keeps globals; the only goroutines are those of gonum's blocked matrix
+// products inside EASE.Fit, whose blocks are each summed in a fixed order.
 package nextbasket
