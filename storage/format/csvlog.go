@@ -11,34 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-// Columns names the header columns of a transaction log. Only Item is
-// required; an empty name means the column is absent.
-type Columns struct {
-	Customer    string // customer id
-	Order       string // order (invoice) id
-	Time        string // order time
-	Item        string // item (product) id: required
-	Description string // item description
-	Quantity    string // quantity; absent means 1
-	Price       string // unit price; absent means 0
-	Category    string // item category
-}
-
-// DefaultColumns returns the layout of the UCI Online Retail dataset:
-// CustomerID, InvoiceNo, InvoiceDate, StockCode, Description, Quantity and
-// UnitPrice, without a category.
-func DefaultColumns() Columns {
-	return Columns{
-		Customer:    "CustomerID",
-		Order:       "InvoiceNo",
-		Time:        "InvoiceDate",
-		Item:        "StockCode",
-		Description: "Description",
-		Quantity:    "Quantity",
-		Price:       "UnitPrice",
-	}
-}
-
 // DefaultCancelPrefix starts the order id of a cancellation in the Online
 // Retail data.
 const DefaultCancelPrefix = "C"
@@ -48,6 +20,14 @@ type LogOptions struct {
 	Options
 	// Comma is the field separator (default ',').
 	Comma rune
+	// Whitespace makes fields separated by runs of spaces and tabs, with
+	// leading and trailing ones ignored and no quoting (FormatSSV); Comma
+	// is then unused.
+	Whitespace bool
+	// NoHeader says the log has no header line: Columns then name
+	// 1-based positions, and the first line is a record that sets the
+	// number of fields of every line.
+	NoHeader bool
 	// TimeLayout is the Go time layout of the Time column, or LayoutUnix
 	// for Unix seconds. Empty means: detect it on the first row (see
 	// NewCSVLogReader).
@@ -63,16 +43,19 @@ type LogOptions struct {
 // Row is one line of a transaction log.
 //
 // Order is the order id; when the log has no Order column it is made from
-// the customer and the time ("customer|2006-01-02T15:04:05Z"), and when it
-// has neither a Customer nor a Time column either, from the line number, so
-// that each row is its own order. Customer is "" when the log has no
-// Customer column or the row's cell is empty. Time is the zero time.Time
-// when the log has no Time column. Quantity is 1 and Price 0 when their
-// columns are absent.
+// the customer and the time ("customer|2006-01-02T15:04:05Z"), so that the
+// lines of one customer at one time (a day, for a log of dates) are one
+// order, and when it has neither a Customer nor a Time column either, from
+// the line number, so that each row is its own order. Customer is "" when
+// the log has no Customer column or the row's cell is empty; Item is ""
+// when it has no Item column. Time is the zero time.Time when the log has
+// no Time column. Quantity is 1 and Price 0 when their columns are
+// absent; with an Amount column, Quantity is 1 and Price the amount, or
+// Quantity −1 and Price −amount when the amount is negative.
 //
 // Return is the returns rule: a row is a return when its order id (from a
 // real Order column) starts with the cancel prefix ("C" by default, as in
-// Online Retail) or when its quantity is negative.
+// Online Retail) or when its quantity is negative (a negative amount).
 type Row struct {
 	Line                                         int
 	Customer, Order, Item, Description, Category string
@@ -81,49 +64,46 @@ type Row struct {
 	Return                                       bool
 }
 
-// CSVLogReader reads a CSV transaction log row by row. Rows with a wrong
-// number of fields, an unreadable number or time, or an empty item are bad
-// lines. A line longer than Options.MaxLineBytes is always fatal here, even
-// with SkipBadLines, since the CSV reader cannot resynchronise inside it.
+// CSVLogReader reads a delimited transaction log row by row: CSV or TSV
+// (encoding/csv, quotes allowed) or SSV (LogOptions.Whitespace), with a
+// header or without one (LogOptions.NoHeader). Rows with a wrong number of
+// fields, an unreadable number or time, or an empty item are bad lines. A
+// line longer than Options.MaxLineBytes is always fatal here, even with
+// SkipBadLines, since the CSV reader cannot resynchronise inside it (and
+// an SSV log follows the same rule).
 type CSVLogReader struct {
-	cr       *csv.Reader
-	guard    *lineGuard
-	opt      LogOptions
-	bad      badLines
-	idx      [8]int // column index of each Columns field, -1 if absent
-	present  Columns
-	header   []string
-	layout   string
-	err      error
-	lastLine int
+	src     fieldSource
+	opt     LogOptions
+	bad     badLines
+	idx     [numColumns]int // column index of each Columns field, -1 if absent
+	fields  []string        // the name of each field in errors
+	present Columns
+	header  []string
+	layout  string
+	err     error
+	pending []string // NoHeader: the first record, read to check the columns
+	pendAt  int
 }
 
-// column positions in CSVLogReader.idx
-const (
-	colCustomer = iota
-	colOrder
-	colTime
-	colItem
-	colDescription
-	colQuantity
-	colPrice
-	colCategory
-)
-
 // NewCSVLogReader reads the header of r and maps cols onto it. Empty input
-// (not even a header) is an empty log, not an error. A column
-// named in cols but absent from the header is an error naming the column
-// and listing the header; so is a missing Item column name. Matching is
-// exact after trimming blanks and a UTF-8 byte-order mark.
+// (not even a header) is an empty log, not an error. A column named in
+// cols but absent from the header is an error naming the column and
+// listing the header. Matching is exact after trimming blanks and a UTF-8
+// byte-order mark. With LogOptions.NoHeader, cols name 1-based positions
+// and the first record is read at once: a name that is not a position, or
+// a position beyond the first record's fields, is an error wrapping a
+// *ColumnError. An Amount column with a Quantity or Price column is an
+// error too (see CheckColumns).
 //
 // Time detection: with an empty TimeLayout, the layout is chosen on the
 // first row with a non-empty time, as the first that parses among RFC 3339,
 // "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04",
-// "2006-01-02", day-first "02/01/2006 15:04:05", "02/01/2006 15:04",
-// "02/01/2006" and the same with '-', then Unix seconds; later rows must
-// follow the same layout. Month-first dates ("01/02/2006") are never
-// guessed; set TimeLayout for them. A time before 1970 or from 2200 on is a
-// bad line.
+// "2006-01-02", eight digits "20060102" (yyyymmdd: read as a date rather
+// than as Unix seconds, which would fall in 1970–1973), day-first
+// "02/01/2006 15:04:05", "02/01/2006 15:04", "02/01/2006" and the same
+// with '-', then Unix seconds; later rows must follow the same layout.
+// Month-first dates ("01/02/2006") are never guessed; set TimeLayout for
+// them. A time before 1970 or from 2200 on is a bad line.
 func NewCSVLogReader(r io.Reader, cols Columns, opt LogOptions) (*CSVLogReader, error) {
 	opt.Options = opt.Options.withDefaults()
 	if opt.Comma == 0 {
@@ -138,51 +118,62 @@ func NewCSVLogReader(r io.Reader, cols Columns, opt LogOptions) (*CSVLogReader, 
 	if opt.NoCancelPrefix {
 		opt.CancelPrefix = ""
 	}
-	if cols.Item == "" {
-		return nil, fmt.Errorf("%s: the item column is required (Columns.Item is empty)", objName(opt.Name))
+	if err := CheckColumns(cols, opt.NoHeader); err != nil {
+		return nil, fmt.Errorf("%s: %w", objName(opt.Name), err)
 	}
-	g := newLineGuard(r, opt.MaxLineBytes, opt.Name)
-	cr := csv.NewReader(g)
-	cr.Comma = opt.Comma
-	cr.ReuseRecord = true
-	lr := &CSVLogReader{cr: cr, guard: g, opt: opt, bad: badLines{opt: opt.Options}, layout: opt.TimeLayout}
-	header, err := cr.Read()
+	var src fieldSource
+	if opt.Whitespace {
+		src = newSSVSource(r, opt.Options)
+	} else {
+		src = newCSVSource(r, opt.Comma, opt.Options)
+	}
+	lr := &CSVLogReader{src: src, opt: opt, bad: badLines{opt: opt.Options}, layout: opt.TimeLayout}
+	first, line, err := lr.first()
 	if errors.Is(err, io.EOF) {
 		lr.err = io.EOF // empty input: no header, no rows
 		return lr, nil
 	}
 	if err != nil {
-		return nil, lr.readError(err)
+		return nil, err
 	}
-	lr.bad.stats.Lines = 1
-	lr.lastLine = 1
-	lr.header = append([]string(nil), header...)
-	for i := range lr.header {
-		lr.header[i] = strings.TrimSpace(strings.TrimPrefix(lr.header[i], "\ufeff"))
+	what := "the header"
+	if opt.NoHeader {
+		what = "the first line"
+		lr.pending, lr.pendAt = append([]string(nil), first...), line
+	} else {
+		lr.header = append([]string(nil), first...)
+		for i := range lr.header {
+			lr.header[i] = strings.TrimSpace(strings.TrimPrefix(lr.header[i], "\ufeff"))
+		}
+		first = lr.header
 	}
-	cr.FieldsPerRecord = len(header)
-	names := [8]string{cols.Customer, cols.Order, cols.Time, cols.Item, cols.Description, cols.Quantity, cols.Price, cols.Category}
-	var missing []string
-	for k, name := range names {
-		lr.idx[k] = -1
-		if name == "" {
-			continue
-		}
-		for i, h := range lr.header {
-			if h == name {
-				lr.idx[k] = i
-				break
-			}
-		}
-		if lr.idx[k] < 0 {
-			missing = append(missing, strconv.Quote(name))
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s:1: column %s not in the header %s", objName(opt.Name), strings.Join(missing, ", "), quote(strings.Join(lr.header, ",")))
+	src.expect(len(first), what)
+	if lr.idx, lr.fields, err = resolveColumns(cols, first, opt.NoHeader, opt.Name, line); err != nil {
+		return nil, err
 	}
 	lr.present = cols
 	return lr, nil
+}
+
+// first reads the header, or without one the first record: a bad first
+// record is skipped in SkipBadLines mode, a bad header always fatal.
+func (lr *CSVLogReader) first() ([]string, int, error) {
+	for {
+		rec, line, bad, err := lr.src.next()
+		if err != nil {
+			return nil, 0, err
+		}
+		if bad == nil {
+			return rec, line, nil
+		}
+		if !lr.opt.NoHeader {
+			bad.Object = lr.opt.Name
+			return nil, 0, bad
+		}
+		if err := lr.bad.reject(bad); err != nil {
+			return nil, 0, err
+		}
+	}
 }
 
 func objName(name string) string {
@@ -192,7 +183,7 @@ func objName(name string) string {
 	return name
 }
 
-// Header returns the header row.
+// Header returns the header row, nil for a log without one.
 func (lr *CSVLogReader) Header() []string { return lr.header }
 
 // Mapped returns the columns found: those of the Columns given, since any
@@ -207,7 +198,7 @@ func (lr *CSVLogReader) TimeLayout() string { return lr.layout }
 // Stats returns the counts so far.
 func (lr *CSVLogReader) Stats() Stats {
 	s := lr.bad.snapshot()
-	s.Lines = lr.lastLine
+	s.Lines = lr.src.lines()
 	return s
 }
 
@@ -219,34 +210,28 @@ func (lr *CSVLogReader) Next() (Row, error) {
 		return Row{}, lr.err
 	}
 	for {
-		rec, err := lr.cr.Read()
-		if errors.Is(err, io.EOF) {
-			lr.err = io.EOF
-			return Row{}, io.EOF
-		}
-		var pe *csv.ParseError
-		if err != nil && errors.As(err, &pe) {
-			lr.lastLine = pe.Line
-			le := &LineError{Line: pe.StartLine, Reason: csvReason(pe, len(rec), lr.cr.FieldsPerRecord), Err: pe.Err}
-			if len(rec) > 0 {
-				le.Text = truncate([]byte(strings.Join(rec, string(lr.opt.Comma))))
-			}
-			if err := lr.bad.reject(le); err != nil {
+		rec, line := lr.pending, lr.pendAt
+		lr.pending = nil
+		if rec == nil {
+			var bad *LineError
+			var err error
+			rec, line, bad, err = lr.src.next()
+			if err != nil {
 				lr.err = err
 				return Row{}, err
 			}
-			continue
+			if bad != nil {
+				if err := lr.bad.reject(bad); err != nil {
+					lr.err = err
+					return Row{}, err
+				}
+				continue
+			}
 		}
-		if err != nil {
-			lr.err = lr.readError(err)
-			return Row{}, lr.err
-		}
-		line, _ := lr.cr.FieldPos(0)
-		lr.lastLine = line
 		row, le := lr.row(rec, line)
 		if le != nil {
 			le.Line = line
-			le.Text = truncate([]byte(strings.Join(rec, string(lr.opt.Comma))))
+			le.Text = truncate([]byte(strings.Join(rec, lr.src.sep())))
 			if err := lr.bad.reject(le); err != nil {
 				lr.err = err
 				return Row{}, err
@@ -262,23 +247,9 @@ func (lr *CSVLogReader) Next() (Row, error) {
 // of fields and the header's, for csv.ErrFieldCount.
 func csvReason(pe *csv.ParseError, got, want int) string {
 	if errors.Is(pe.Err, csv.ErrFieldCount) {
-		return fmt.Sprintf("wrong number of fields: %d, the header has %d (truncated or malformed record)", got, want)
+		return fieldCountReason(got, want, "the header")
 	}
 	return fmt.Sprintf("column %d: %v", pe.Column, pe.Err)
-}
-
-// readError names the object in an error that is not a parse error, such
-// as the line guard's or the stream's.
-func (lr *CSVLogReader) readError(err error) error {
-	var le *LineError
-	if errors.As(err, &le) {
-		return le
-	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &LineError{Object: lr.opt.Name, Line: pe.StartLine, Reason: csvReason(pe, 0, lr.cr.FieldsPerRecord), Err: pe.Err}
-	}
-	return fmt.Errorf("%s: read: %w", objName(lr.opt.Name), err)
 }
 
 // row turns one record into a Row.
@@ -289,7 +260,7 @@ func (lr *CSVLogReader) row(rec []string, line int) (Row, *LineError) {
 		}
 		return rec[lr.idx[k]]
 	}
-	field := func(k int) string { return lr.header[lr.idx[k]] }
+	field := func(k int) string { return lr.fields[lr.idx[k]] }
 	r := Row{
 		Line:        line,
 		Customer:    strings.TrimSpace(get(colCustomer)),
@@ -299,7 +270,7 @@ func (lr *CSVLogReader) row(rec []string, line int) (Row, *LineError) {
 		Category:    strings.TrimSpace(get(colCategory)),
 		Quantity:    1,
 	}
-	if r.Item == "" {
+	if r.Item == "" && lr.idx[colItem] >= 0 {
 		return Row{}, &LineError{Field: field(colItem), Reason: "empty item"}
 	}
 	// Ids must be valid UTF-8: the manifest and the APIs carry them as
@@ -337,6 +308,17 @@ func (lr *CSVLogReader) row(rec []string, line int) (Row, *LineError) {
 	if lr.idx[colPrice] >= 0 {
 		if r.Price, reason = parseNumber(get(colPrice)); reason != "" {
 			return Row{}, &LineError{Field: field(colPrice), Reason: reason}
+		}
+	}
+	if lr.idx[colAmount] >= 0 {
+		if r.Price, reason = parseNumber(get(colAmount)); reason != "" {
+			return Row{}, &LineError{Field: field(colAmount), Reason: reason}
+		}
+		switch {
+		case r.Price < 0:
+			r.Quantity, r.Price = -1, -r.Price
+		case r.Price == 0:
+			r.Price = 0 // not −0
 		}
 	}
 	if lr.idx[colOrder] >= 0 {

@@ -94,8 +94,9 @@ func TestCSVLogHeader(t *testing.T) {
 			t.Errorf("got %q; want it to contain %q", err, want)
 		}
 	}
-	if _, err := NewCSVLogReader(strings.NewReader("a\n"), Columns{}, LogOptions{}); err == nil {
-		t.Error("got no error for an empty Item column name; want one")
+	// No column is required: without an item column, rows have no item.
+	if rows, _, err := readLog(t, "a\n1\n", Columns{Customer: "a"}, LogOptions{}); err != nil || len(rows) != 1 || rows[0].Item != "" || rows[0].Customer != "1" {
+		t.Errorf("no item column: got %+v, %v; want one row of customer 1 without an item", rows, err)
 	}
 	for _, in := range []string{"", "\ufeffItem\n"} {
 		rows, _, err := readLog(t, in, Columns{Item: "Item"}, LogOptions{})
@@ -166,6 +167,10 @@ func TestTimeDetection(t *testing.T) {
 		{"1291191960", "", utc(2010, 12, 1, 8, 26, 0)},
 		{"03/04/2011", "01/02/2006", utc(2011, 3, 4, 0, 0, 0)},
 		{"1291191960", LayoutUnix, utc(2010, 12, 1, 8, 26, 0)},
+		{"19970101", "", utc(1997, 1, 1, 0, 0, 0)},     // yyyymmdd, not Unix seconds
+		{"19970230", "", time.Unix(19970230, 0).UTC()}, // no 30 February: Unix seconds
+		{"00010101", "", time.Unix(10101, 0).UTC()},    // year 1 is out of range: Unix seconds
+		{"19970101", "20060102", utc(1997, 1, 1, 0, 0, 0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in+"/"+tc.layout, func(t *testing.T) {

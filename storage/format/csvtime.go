@@ -22,6 +22,7 @@ var autoLayouts = []string{
 	"2006-01-02 15:04:05",
 	"2006-01-02 15:04",
 	"2006-01-02",
+	layoutYMD,
 	"2/1/2006 15:04:05",
 	"2/1/2006 15:04",
 	"2/1/2006",
@@ -29,6 +30,13 @@ var autoLayouts = []string{
 	"2-1-2006 15:04",
 	"2-1-2006",
 }
+
+// layoutYMD is the layout of eight-digit dates, yyyymmdd (CDNOW's). It is
+// detected only for a valid date within 1970–2200, so that it is never
+// mistaken for a day-first or month-first date (whose last four digits
+// would be a year below 1232) and takes precedence over Unix seconds
+// (eight digits there are a time before March 1973).
+const layoutYMD = "20060102"
 
 // minTime and maxTime bound the dates a log may hold: a time outside
 // [1970-01-01, 2200-01-01) is almost always a misread layout or a unit
@@ -42,7 +50,8 @@ var (
 // LayoutUnix when s is a number.
 func detectLayout(s string, loc *time.Location) (string, error) {
 	for _, l := range autoLayouts {
-		if _, err := time.ParseInLocation(l, s, loc); err == nil {
+		t, err := time.ParseInLocation(l, s, loc)
+		if err == nil && (l != layoutYMD || !t.Before(minTime) && t.Before(maxTime)) {
 			return l, nil
 		}
 	}

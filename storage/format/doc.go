@@ -21,11 +21,19 @@
 //   - SPMF sequences (.spmf, .seq, .txt): one sequence per line, "-1" ends an
 //     itemset and "-2" the sequence, with optional "<t>" timestamps.
 //     SPMFReader, ReadSPMFSequences.
-//   - CSV transaction logs (.csv, .tsv): one row per item bought, columns
-//     found by name in the header. CSVLogReader yields Row values; the
-//     BasketBuilder, SequenceBuilder and PurchaseBuilder group rows into
-//     transactions, customer sequences and the purchases that
-//     algorithms/features turns into RFM features.
+//   - Transaction logs (.csv, .tsv, .ssv): one row per line bought, columns
+//     found by name in the header or, without a header, by 1-based
+//     position (LogOptions.NoHeader). CSV and TSV are read by
+//     encoding/csv; SSV (LogOptions.Whitespace) splits a line on runs of
+//     spaces and tabs, without quoting, as customer-base logs such as
+//     CDNOW come. A line's value is quantity × price, or a money amount
+//     (Columns.Amount) stored as quantity ±1 and price |amount|. No column
+//     is required: a log without items serves the customer analyses.
+//     CSVLogReader yields Row values; the BasketBuilder, SequenceBuilder
+//     and PurchaseBuilder group rows into transactions, customer sequences
+//     and the purchases that algorithms/features turns into RFM features.
+//     Without an order column, the lines of one customer at one time are
+//     one order.
 //   - Numeric CSV for k-means: ReadNumericCSV.
 //
 // Any input may be gzip-compressed: Open and MaybeGunzip recognise gzip by

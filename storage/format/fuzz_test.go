@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The seeds are a few lines of each shared dataset, plus edge cases.
@@ -107,6 +108,58 @@ func FuzzCSVLog(f *testing.F) {
 			}
 			if r.Return != (strings.HasPrefix(r.Order, "C") || r.Quantity < 0) {
 				t.Fatalf("got Return %v for %+v", r.Return, r)
+			}
+		}
+	})
+}
+
+// FuzzSSVLog reads whitespace-separated logs in the two CDNOW shapes, with
+// a header by name and without one by position, in skip mode: only an
+// over-long line may stop it, every row has a customer-day order and a
+// finite amount stored as ±1 × a non-negative price, and a return is
+// exactly a negative quantity.
+func FuzzSSVLog(f *testing.F) {
+	for _, s := range []string{
+		cdnowMaster + " 00004 19970101  2   29.33\r\n 00005 19970101  2  -1\r\n",
+		cdnowSample + "\n\t \n 00022 0003 19970101 3 1\r\n 00023 0003 1997-01-05 1 x\r\n",
+		"a b\n\"x y\" 1\n1 2 3\n",
+		"1 2 3 4 5\n00001 0001 20251231 1 1e308\n",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, headerless bool) {
+		cols, opt := masterCols, LogOptions{Whitespace: true, Options: Options{MaxLineBytes: 128, SkipBadLines: true}}
+		if headerless {
+			cols, opt.NoHeader = sampleCols, true
+		}
+		lr, err := NewCSVLogReader(bytes.NewReader(in), cols, opt)
+		if err != nil {
+			var ce *ColumnError
+			if !errors.As(err, &ce) && !errors.Is(err, ErrLineTooLong) && !strings.Contains(err.Error(), "not in the header") {
+				t.Fatalf("got error %v; want a column error, an over-long line or a missing header name", err)
+			}
+			return
+		}
+		for {
+			r, err := lr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				if !errors.Is(err, ErrLineTooLong) {
+					t.Fatalf("got error %v in skip mode; only an over-long line may stop it", err)
+				}
+				break
+			}
+			if r.Order != r.Customer+"|"+r.Time.Format(time.RFC3339Nano) {
+				t.Fatalf("got order %q for customer %q at %v; want the customer-day", r.Order, r.Customer, r.Time)
+			}
+			if math.Abs(r.Quantity) != 1 || r.Price < 0 || math.IsInf(r.Price, 0) || math.IsNaN(r.Price) || math.Signbit(r.Price) {
+				t.Fatalf("got quantity %v price %v; want ±1 × a finite non-negative amount", r.Quantity, r.Price)
+			}
+			if r.Return != (r.Quantity < 0) || strings.ContainsAny(r.Customer, " \t") {
+				t.Fatalf("got row %+v; want a return exactly for a negative amount, no blank in an id", r)
 			}
 		}
 	})

@@ -146,8 +146,9 @@ func floorDiv(a, b int64) int64 {
 // PurchaseBuilder turns rows into the purchases of algorithms/features.
 //
 // The amount of a row is Quantity × Price, negative for a return whatever
-// the signs in the file. Without a Price column (CountItems), the amount is
-// the quantity, so Monetary becomes the number of items bought. Customers
+// the signs in the file; with an Amount column that is the amount (quantity
+// ±1 × price |amount|). Without a Price or Amount column (countItems), the
+// amount is the quantity, so Monetary becomes the number of items bought. Customers
 // are indexed in ascending id-string order, orders and categories in order
 // of first appearance; rows without a customer id are counted in
 // NoCustomer and left out.
@@ -164,7 +165,7 @@ type PurchaseBuilder struct {
 
 // NewPurchaseBuilder returns a builder. countItems makes the amount the
 // quantity instead of quantity × price: set it when the log has no Price
-// column (CSVLogReader.Mapped().Price == "").
+// or Amount column (!CSVLogReader.Mapped().Monetary()).
 func NewPurchaseBuilder(countItems bool) *PurchaseBuilder {
 	return &PurchaseBuilder{countItems: countItems, orders: make(map[string]uint32),
 		categories: NewDictionary(), customers: make(map[string]uint32)}

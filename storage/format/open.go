@@ -20,9 +20,11 @@ const (
 	FormatSPMF                // SPMF sequences: .spmf, .seq, .txt
 	FormatCSV                 // comma-separated transaction log: .csv
 	FormatTSV                 // tab-separated transaction log: .tsv (a CSV log with Comma '\t')
+	FormatSSV                 // whitespace-separated transaction log: .ssv (runs of spaces and tabs, no quoting)
 )
 
-// String returns the format's short name: "fimi", "spmf", "csv" or "tsv".
+// String returns the format's short name: "fimi", "spmf", "csv", "tsv" or
+// "ssv".
 func (f InputFormat) String() string {
 	switch f {
 	case FormatFIMI:
@@ -33,12 +35,31 @@ func (f InputFormat) String() string {
 		return "csv"
 	case FormatTSV:
 		return "tsv"
+	case FormatSSV:
+		return "ssv"
 	}
 	return "unknown"
 }
 
+// Log reports whether the format is a transaction log read by
+// CSVLogReader: CSV, TSV or SSV.
+func (f InputFormat) Log() bool {
+	return f == FormatCSV || f == FormatTSV || f == FormatSSV
+}
+
+// ParseFormat returns the format of a short name as String gives it.
+func ParseFormat(name string) (InputFormat, error) {
+	for _, f := range []InputFormat{FormatFIMI, FormatSPMF, FormatCSV, FormatTSV, FormatSSV} {
+		if f.String() == name {
+			return f, nil
+		}
+	}
+	return FormatUnknown, fmt.Errorf("%w %q: want fimi, spmf, csv, tsv or ssv", ErrUnknownFormat, name)
+}
+
 // Comma returns the field separator of a CSV or TSV log: '\t' for FormatTSV
-// and ',' otherwise.
+// and ',' otherwise. An SSV log has no single separator: see
+// LogOptions.Whitespace.
 func (f InputFormat) Comma() rune {
 	if f == FormatTSV {
 		return '\t'
@@ -48,7 +69,9 @@ func (f InputFormat) Comma() rune {
 
 // Detect tells the format of a file from its name's extension, after
 // stripping a ".gz" suffix: .dat, .fimi and .basket are FIMI baskets; .spmf,
-// .seq and .txt are SPMF sequences; .csv and .tsv are transaction logs. Case
+// .seq and .txt are SPMF sequences; .csv, .tsv and .ssv are transaction
+// logs. A whitespace-separated log is only detected by the .ssv extension:
+// .txt stays SPMF, since a .txt name says nothing about its columns. Case
 // is ignored. Any other extension is an error wrapping ErrUnknownFormat.
 func Detect(name string) (InputFormat, error) {
 	base := strings.ToLower(path.Base(strings.ReplaceAll(name, "\\", "/")))
@@ -62,8 +85,10 @@ func Detect(name string) (InputFormat, error) {
 		return FormatCSV, nil
 	case ".tsv":
 		return FormatTSV, nil
+	case ".ssv":
+		return FormatSSV, nil
 	}
-	return FormatUnknown, fmt.Errorf("%w for %q: want .dat, .fimi, .basket, .spmf, .seq, .txt, .csv or .tsv (optionally .gz)", ErrUnknownFormat, name)
+	return FormatUnknown, fmt.Errorf("%w for %q: want .dat, .fimi, .basket, .spmf, .seq, .txt, .csv, .tsv or .ssv (optionally .gz)", ErrUnknownFormat, name)
 }
 
 // gzipMagic is the start of every gzip member.

@@ -23,6 +23,8 @@ func TestDetect(t *testing.T) {
 		{"orders.csv", FormatCSV},
 		{"orders.csv.gz", FormatCSV},
 		{`C:\data\orders.tsv`, FormatTSV},
+		{"cdnow.ssv.gz", FormatSSV},
+		{"CDNOW_master.txt", FormatSPMF}, // .txt says nothing of columns: SSV only by --format
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
