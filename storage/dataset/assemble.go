@@ -90,6 +90,7 @@ func (m *Merged) assemble(ctx context.Context, v NewVersion, write writeFunc) (*
 	}
 	if spec.kind() == KindLog {
 		man.Import.Columns = Columns(spec.Columns)
+		man.Import.NoHeader = spec.NoHeader
 	} else {
 		man.Import.CancelPrefix, man.Import.TimeLayout = "", ""
 	}

@@ -81,9 +81,13 @@ func Merge(splits []*SplitRows, baseItems []Item, baseCats []string, spec Spec) 
 	}
 	minT, maxT := int64(math.MaxInt64), int64(math.MinInt64)
 	off := 0
+	noItems := m.kind == KindLog && spec.Columns.Item == ""
 	for _, sr := range splits {
 		r := make([]uint32, len(sr.names)+len(sr.raws))
 		for i, name := range sr.names {
+			if noItems {
+				continue // every line has the one local item "": id 0, no dictionary
+			}
 			r[i] = dict.id(name, sr.descs[i])
 		}
 		for i, raw := range sr.raws {

@@ -17,6 +17,8 @@ func logOptions(spec Spec, opt format.Options) format.LogOptions {
 	return format.LogOptions{
 		Options:        opt,
 		Comma:          spec.Format.Comma(),
+		Whitespace:     spec.Format == format.FormatSSV,
+		NoHeader:       spec.NoHeader,
 		TimeLayout:     spec.TimeLayout,
 		CancelPrefix:   spec.CancelPrefix,
 		NoCancelPrefix: spec.CancelPrefix == "",

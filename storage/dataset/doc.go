@@ -39,6 +39,15 @@
 // unchanged; Remove deletes a manifest first and then only the objects no
 // other version references; GC removes objects of failed imports.
 //
+// A log imported without an item column (a customer-base log such as
+// CDNOW: customer, date, amount) has no dictionary; its lines carry item
+// id 0, Manifest.HasItems is false, and ReadBaskets and ReadSequences fail
+// with ErrNoItems (RequireItems lets planning refuse such a job first).
+// An amount is stored as quantity ±1 and price |amount|, so ReadPurchases
+// gives the amount back exactly. Params.NoHeader records sources without
+// a header line, whose columns are positions; an append reads its sources
+// alike.
+//
 // Open, ReadBaskets, ReadSequences and ReadPurchases read a version back,
 // verifying each partition's SHA-256 against the manifest and its CRC.
 // docs/datasets.md describes the manifest, the encoding and the commands.

@@ -105,6 +105,7 @@ func Append(ctx context.Context, store objstore.Bucket, name string, srcs []Sour
 	}
 	opt.Spec.Format = ff
 	opt.Spec.Columns = base.Import.Columns.format()
+	opt.Spec.NoHeader = base.Import.NoHeader
 	opt.Spec.TimeLayout = base.Import.TimeLayout
 	opt.Spec.CancelPrefix = base.Import.CancelPrefix
 	opt.Spec.Partitions = base.Partitioning.Partitions
@@ -112,12 +113,11 @@ func Append(ctx context.Context, store objstore.Bucket, name string, srcs []Sour
 }
 
 func parseFormat(s string) (format.InputFormat, error) {
-	for _, f := range []format.InputFormat{format.FormatFIMI, format.FormatSPMF, format.FormatCSV, format.FormatTSV} {
-		if f.String() == s {
-			return f, nil
-		}
+	f, err := format.ParseFormat(s)
+	if err != nil {
+		return 0, fmt.Errorf("dataset: manifest: %w", err)
 	}
-	return 0, fmt.Errorf("dataset: unknown format %q in manifest", s)
+	return f, nil
 }
 
 func (c Columns) format() format.Columns { return format.Columns(c) }
@@ -154,7 +154,7 @@ func ParseSources(ctx context.Context, srcs []SourceObject, opt Options) ([]*Spl
 			return nil, nil, spec, fmt.Errorf("dataset: source %s: %w", src.URL, err)
 		}
 		var header []byte
-		if spec.kind() == KindLog && len(splits) > 1 {
+		if spec.kind() == KindLog && len(splits) > 1 && !spec.NoHeader {
 			if header, err = split.Header(ctx, src.Bucket, src.Key); err != nil {
 				return nil, nil, spec, fmt.Errorf("dataset: source %s: %w", src.URL, err)
 			}

@@ -18,6 +18,9 @@ import (
 // deduplicated, returns left out (as format.BasketBuilder does), in
 // partition order.
 func (d *Dataset) ReadBaskets(ctx context.Context, i int) ([][]uint32, error) {
+	if err := d.Manifest.RequireItems("baskets"); err != nil {
+		return nil, err
+	}
 	h, c, err := d.open(ctx, i)
 	if err != nil {
 		return nil, err
@@ -78,6 +81,9 @@ func (v *basketVisitor) line(l *Line) {
 func (d *Dataset) ReadSequences(ctx context.Context, i int, unit time.Duration) (customers []string, seqs []sequences.Sequence, err error) {
 	if d.Manifest.Kind == KindLog && (d.Manifest.Import.Columns.Customer == "" || d.Manifest.Import.Columns.Time == "") {
 		return nil, nil, fmt.Errorf("dataset %s: sequences need a customer and a time column", d.Manifest.Name)
+	}
+	if err := d.Manifest.RequireItems("sequences"); err != nil {
+		return nil, nil, err
 	}
 	h, c, err := d.open(ctx, i)
 	if err != nil {
@@ -181,7 +187,8 @@ type Purchases struct {
 
 // ReadPurchases decodes partition i of a log into purchases, with the rule
 // of format.PurchaseBuilder: the amount is quantity × price (the quantity
-// alone when the log has no price column), negative for a return; rows
+// alone when the log has no price or amount column; an amount is stored
+// as quantity ±1 and price |amount|), negative for a return; rows
 // without a customer are left out; Time is in Unix seconds.
 func (d *Dataset) ReadPurchases(ctx context.Context, i int) (*Purchases, error) {
 	if d.Manifest.Kind != KindLog || d.Manifest.Import.Columns.Customer == "" {
@@ -191,7 +198,7 @@ func (d *Dataset) ReadPurchases(ctx context.Context, i int) (*Purchases, error) 
 	if err != nil {
 		return nil, err
 	}
-	v := &purchaseVisitor{countItems: d.Manifest.Import.Columns.Price == "",
+	v := &purchaseVisitor{countItems: !d.Manifest.Import.Columns.Monetary(),
 		out: &Purchases{Categories: d.Manifest.Categories, Purchases: make([]features.Purchase, 0, min(d.Manifest.Partitions[i].Rows, c.left()/3))}}
 	walkLog(c, h, d.Manifest.NumItems, v)
 	if err := d.finish(c, i); err != nil {

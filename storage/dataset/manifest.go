@@ -24,6 +24,9 @@ var (
 	ErrConflict = errors.New("dataset changed concurrently")
 	// ErrInvalidName reports a dataset name that is not usable in a key.
 	ErrInvalidName = errors.New("invalid dataset name")
+	// ErrNoItems reports a log dataset imported without an item column,
+	// asked for what needs items (itemsets, rules, sequences).
+	ErrNoItems = errors.New("dataset has no item column")
 	// ErrNoRecords reports an import or append whose sources hold no
 	// record at all (empty files, a CSV header alone, or every line
 	// skipped): nothing is published.
@@ -74,16 +77,21 @@ type Partitioning struct {
 
 // Params are the parsing parameters of an import.
 type Params struct {
-	Format       string  `json:"format"` // fimi, spmf, csv or tsv
-	Columns      Columns `json:"columns,omitempty"`
-	TimeLayout   string  `json:"time_layout,omitempty"`
-	CancelPrefix string  `json:"cancel_prefix,omitempty"`
-	SkipBadLines bool    `json:"skip_bad_lines"`
-	MaxLineBytes int     `json:"max_line_bytes"`
+	Format  string  `json:"format"` // fimi, spmf, csv, tsv or ssv
+	Columns Columns `json:"columns,omitempty"`
+	// NoHeader says the sources have no header line: Columns name
+	// 1-based positions.
+	NoHeader     bool   `json:"no_header,omitempty"`
+	TimeLayout   string `json:"time_layout,omitempty"`
+	CancelPrefix string `json:"cancel_prefix,omitempty"`
+	SkipBadLines bool   `json:"skip_bad_lines"`
+	MaxLineBytes int    `json:"max_line_bytes"`
 }
 
-// Columns are the CSV columns used, "" for absent ones (format.Columns with
-// JSON names).
+// Columns are the log columns used, "" for absent ones (format.Columns with
+// JSON names): header names, or positions with Params.NoHeader. A log
+// imported without an item column has no Item here and no items at all
+// (NumItems 0): it serves the customer analyses, and HasItems says so.
 type Columns struct {
 	Customer    string `json:"customer,omitempty"`
 	Order       string `json:"order,omitempty"`
@@ -93,6 +101,28 @@ type Columns struct {
 	Quantity    string `json:"quantity,omitempty"`
 	Price       string `json:"price,omitempty"`
 	Category    string `json:"category,omitempty"`
+	// Amount is the money value of a line, stored as quantity ±1 and
+	// price |amount| (see format.Columns.Amount).
+	Amount string `json:"amount,omitempty"`
+}
+
+// Monetary reports whether the lines carry a money value (a price or an
+// amount); without one a line's value is its quantity.
+func (c Columns) Monetary() bool { return c.Price != "" || c.Amount != "" }
+
+// HasItems reports whether the dataset has items: baskets and sequences
+// always do, a log unless it was imported without an item column.
+func (m *Manifest) HasItems() bool { return m.Kind != KindLog || m.Import.Columns.Item != "" }
+
+// RequireItems returns an error wrapping ErrNoItems, naming the dataset
+// and what needs the items, when the dataset has none; nil otherwise.
+// Job planning calls it for itemsets, rules and sequences, so that such a
+// job fails when it is submitted.
+func (m *Manifest) RequireItems(what string) error {
+	if m.HasItems() {
+		return nil
+	}
+	return fmt.Errorf("%s needs items: %w: %s v%d was imported without one (columns.item)", what, ErrNoItems, m.Name, m.Version)
 }
 
 // Counts count what a dataset or segment holds.

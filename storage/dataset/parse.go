@@ -18,9 +18,12 @@ import (
 type Spec struct {
 	// Format is the input format.
 	Format format.InputFormat
-	// Columns are the CSV columns to use (an empty name: absent); Item is
-	// required for CSV logs.
+	// Columns are the log columns to use (an empty name: absent); a log
+	// without an Item column is imported without items.
 	Columns format.Columns
+	// NoHeader says the log sources have no header line: Columns name
+	// 1-based positions.
+	NoHeader bool
 	// TimeLayout is the Go layout of the time column; it must be set (use
 	// DetectTimeLayout) so that every split reads times alike.
 	TimeLayout string
@@ -193,7 +196,8 @@ const checkEvery = 4096
 
 // ParseSplit parses the records that split s of the object key owns. name
 // is the object's name in errors; header is the object's first line, which
-// CSV splits other than split 0 need (see split.Header). A bad line in
+// log splits other than split 0 need when the log has a header (see
+// split.Header). A bad line in
 // strict mode is a *format.LineError whose Line is relative to the split:
 // Build's caller turns it into a line of the object with AbsLine.
 func ParseSplit(ctx context.Context, src split.Source, key, name string, s split.Split, header []byte, spec Spec) (*SplitRows, error) {
@@ -213,12 +217,12 @@ func ParseSplit(ctx context.Context, src split.Source, key, name string, s split
 	case format.FormatSPMF:
 		sr.rawIDs = make(map[uint32]uint32)
 		err = sr.parseSPMF(ctx, feed, opt)
-	case format.FormatCSV, format.FormatTSV:
+	case format.FormatCSV, format.FormatTSV, format.FormatSSV:
 		var r io.Reader = feed
-		if !s.OwnsHeader() {
+		sr.prefixed = !s.OwnsHeader() && !spec.NoHeader
+		if sr.prefixed {
 			r = io.MultiReader(strings.NewReader(string(header)+"\n"), feed)
 		}
-		sr.prefixed = !s.OwnsHeader()
 		err = sr.parseCSV(ctx, r, spec, opt)
 	default:
 		err = fmt.Errorf("dataset: unsupported input format %v", spec.Format)

@@ -28,7 +28,10 @@ func WriteSummary(w io.Writer, m *Manifest) error {
 		p("customers", "%d (%d rows without one)", c.Customers, c.NoCustomer)
 		p("return rows", "%d", c.Returns)
 		cols := m.Import.Columns
-		p("columns", "customer=%q order=%q time=%q item=%q quantity=%q price=%q category=%q", cols.Customer, cols.Order, cols.Time, cols.Item, cols.Quantity, cols.Price, cols.Category)
+		p("columns", "customer=%q order=%q time=%q item=%q quantity=%q price=%q category=%q amount=%q", cols.Customer, cols.Order, cols.Time, cols.Item, cols.Quantity, cols.Price, cols.Category, cols.Amount)
+		if m.Import.NoHeader {
+			p("header", "none: columns are 1-based positions")
+		}
 		p("time layout", "%q, cancel prefix %q", m.Import.TimeLayout, m.Import.CancelPrefix)
 	}
 	if m.TimeRange != nil {
@@ -38,7 +41,11 @@ func WriteSummary(w io.Writer, m *Manifest) error {
 	if m.DictionaryObject != nil {
 		dict = m.DictionaryObject.Key
 	}
-	p("items", "%d (dictionary: %s)", m.NumItems, dict)
+	if m.HasItems() {
+		p("items", "%d (dictionary: %s)", m.NumItems, dict)
+	} else {
+		p("items", "none: imported without an item column (customer analyses only)")
+	}
 	if len(m.Categories) > 0 {
 		p("categories", "%d", len(m.Categories))
 	}
