@@ -1,11 +1,9 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"github.com/quarrydata/quarry/storage/dataset"
 	"github.com/quarrydata/quarry/storage/format"
@@ -93,6 +91,7 @@ func pinImport(ctx context.Context, b objstore.Bucket, name string, is *ImportSp
 			return nil, fmt.Errorf("append: %w", err)
 		}
 		pin.Format, pin.Columns, pin.TimeLayout = base.Import.Format, base.Import.Columns, base.Import.TimeLayout
+		pin.NoHeader = base.Import.NoHeader
 		pin.CancelPrefix, pin.Partitions = base.Import.CancelPrefix, base.Partitioning.Partitions
 		pin.Latest, pin.Segment = base.Version, len(base.Segments)
 		return pin, nil
@@ -105,7 +104,7 @@ func pinImport(ctx context.Context, b objstore.Bucket, name string, is *ImportSp
 	if pin.Partitions == 0 {
 		pin.Partitions = DefaultImportPartitions
 	}
-	if ff != format.FormatCSV && ff != format.FormatTSV {
+	if !ff.Log() {
 		pin.TimeLayout = "" // as the manifest of a baskets or sequences dataset says
 		return pin, nil
 	}
@@ -113,16 +112,21 @@ func pinImport(ctx context.Context, b objstore.Bucket, name string, is *ImportSp
 	if is.CancelPrefix != nil {
 		pin.CancelPrefix = *is.CancelPrefix
 	}
+	header, err := split.Header(ctx, b, is.Sources[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", srcs[0].URL, err)
+	}
+	first := format.HeaderFields(header, ff)
+	pin.NoHeader = is.NoHeader
 	if is.Columns != nil {
 		pin.Columns = *is.Columns
-	} else {
-		header, err := split.Header(ctx, b, is.Sources[0])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", srcs[0].URL, err)
+		if err := checkFirstLine(pin.Columns, first, is.NoHeader, srcs[0].URL); err != nil {
+			return nil, err
 		}
-		pin.Columns = defaultColumns(headerFields(header, ff.Comma()))
+	} else {
+		pin.Columns = defaultColumns(first)
 	}
-	spec := dataset.Spec{Format: ff, Columns: format.Columns(pin.Columns), TimeLayout: pin.TimeLayout, MaxLineBytes: is.MaxLineBytes,
+	spec := dataset.Spec{Format: ff, Columns: format.Columns(pin.Columns), NoHeader: pin.NoHeader, TimeLayout: pin.TimeLayout, MaxLineBytes: is.MaxLineBytes,
 		MaxGzipRatio: gzipRatio(is.MaxGzipRatio)}
 	if pin.TimeLayout, err = dataset.SourcesTimeLayout(ctx, srcs, spec); err != nil {
 		return nil, err
@@ -130,16 +134,25 @@ func pinImport(ctx context.Context, b objstore.Bucket, name string, is *ImportSp
 	return pin, nil
 }
 
-// headerFields reads a CSV header line as 'quarry dataset import' does;
-// nil when it does not read as CSV.
-func headerFields(line []byte, comma rune) []string {
-	r := csv.NewReader(bytes.NewReader(line))
-	r.Comma, r.LazyQuotes = comma, true
-	rec, err := r.Read()
-	if err != nil {
-		return nil
+// checkFirstLine checks the columns a spec names against the first line
+// of the first source, so that a job that cannot read it fails when it is
+// submitted, naming the field: a position beyond the line's fields
+// without a header, a name the header lacks with one.
+func checkFirstLine(cols dataset.Columns, first []string, noHeader bool, url string) error {
+	have := make(map[string]bool, len(first))
+	for _, h := range first {
+		have[h] = true
 	}
-	return rec
+	for _, r := range format.Columns(cols).Roles() {
+		field := "import.columns." + r.Role
+		if !noHeader && !have[r.Name] {
+			return invalid(field, "%q is not in the header of %s", r.Name, url)
+		}
+		if p, err := strconv.Atoi(r.Name); noHeader && err == nil && p > len(first) {
+			return invalid(field, "column %d is beyond the %d fields of the first line of %s", p, len(first), url)
+		}
+	}
+	return nil
 }
 
 // defaultColumns returns the command's default columns for a log with
@@ -148,7 +161,7 @@ func headerFields(line []byte, comma rune) []string {
 func defaultColumns(header []string) dataset.Columns {
 	have := make(map[string]bool, len(header))
 	for _, h := range header {
-		have[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = true
+		have[h] = true // trimmed by format.HeaderFields
 	}
 	cols := dataset.Columns(format.DefaultColumns())
 	for _, c := range []*string{&cols.Customer, &cols.Order, &cols.Time, &cols.Description, &cols.Quantity, &cols.Price, &cols.Category} {

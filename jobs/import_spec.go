@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/quarrydata/quarry/storage/dataset"
@@ -18,13 +19,20 @@ type ImportSpec struct {
 	// in this order; gzip objects (".gz" or the gzip magic) are read
 	// transparently, as one split each.
 	Sources []string `json:"sources"`
-	// Format is fimi, spmf, csv or tsv (default: from the first source's
-	// name, as the command does).
+	// Format is fimi, spmf, csv, tsv or ssv (default: from the first
+	// source's name, as the command does; only .ssv names an SSV log).
 	Format string `json:"format,omitempty"`
-	// Columns name the CSV columns used. Absent: the command's defaults
+	// Columns name the log columns used. Absent: the command's defaults
 	// (the UCI Online Retail names), each dropped when the first source's
-	// header lacks it, item excepted; present: exactly these columns.
+	// header lacks it, item excepted; present: exactly these columns. A
+	// log without an item column ("item" left out) is imported without
+	// items, for the customer analyses; an amount column excludes
+	// quantity and price.
 	Columns *dataset.Columns `json:"columns,omitempty"`
+	// NoHeader says the sources have no header line: columns, then
+	// required, name 1-based positions ("1", "3"). Without it a number is
+	// a header name.
+	NoHeader bool `json:"no_header,omitempty"`
 	// TimeLayout is the Go layout of the time column (default: detected
 	// on the first source with a time, as the command does).
 	TimeLayout string `json:"time_layout,omitempty"`
@@ -53,8 +61,9 @@ type ImportSpec struct {
 	// parse task per split. It never changes the result.
 	SplitSize int64 `json:"split_size,omitempty"`
 	// Append adds the sources to the latest version as a new segment
-	// ('quarry dataset append'): format, columns, time layout, cancel
-	// prefix and partitions come from that version and must be left out.
+	// ('quarry dataset append'): format, columns, no header, time layout,
+	// cancel prefix and partitions come from that version and must be
+	// left out.
 	// The job fails with dataset.ErrConflict when another version is
 	// published meanwhile.
 	Append bool `json:"append,omitempty"`
@@ -71,6 +80,7 @@ type ImportPinned struct {
 	Sources      []PinnedSource  `json:"sources"`
 	Format       string          `json:"format"`
 	Columns      dataset.Columns `json:"columns,omitzero"`
+	NoHeader     bool            `json:"no_header,omitempty"`
 	TimeLayout   string          `json:"time_layout,omitempty"`
 	CancelPrefix string          `json:"cancel_prefix,omitempty"`
 	Partitions   int             `json:"partitions"`
@@ -117,7 +127,7 @@ func (is *ImportSpec) validate() error {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"format", is.Format != ""}, {"columns", is.Columns != nil}, {"time_layout", is.TimeLayout != ""},
+		}{{"format", is.Format != ""}, {"columns", is.Columns != nil}, {"no_header", is.NoHeader}, {"time_layout", is.TimeLayout != ""},
 			{"cancel_prefix", is.CancelPrefix != nil}, {"partitions", is.Partitions != 0}} {
 			if f.set {
 				return invalid("import."+f.name, "an append takes it from the version it appends to; leave it out")
@@ -128,14 +138,20 @@ func (is *ImportSpec) validate() error {
 		if err != nil {
 			return err
 		}
-		log := ff == format.FormatCSV || ff == format.FormatTSV
 		switch {
-		case is.Columns != nil && !log:
-			return invalid("import.columns", "only CSV and TSV logs have columns, not %s", ff)
-		case is.Columns != nil && is.Columns.Item == "":
-			return invalid("import.columns.item", "required")
+		case is.Columns != nil && !ff.Log():
+			return invalid("import.columns", "only CSV, TSV and SSV logs have columns, not %s", ff)
+		case is.NoHeader && !ff.Log():
+			return invalid("import.no_header", "only CSV, TSV and SSV logs have a header, not %s", ff)
+		case is.NoHeader && is.Columns == nil:
+			return invalid("import.columns", "required with no_header: name the columns by 1-based position")
 		case is.Partitions < 0 || is.Partitions > MaxImportPartitions:
 			return invalid("import.partitions", "%d is not between 1 and %d", is.Partitions, MaxImportPartitions)
+		}
+		if is.Columns != nil {
+			if err := columnsError(format.CheckColumns(format.Columns(*is.Columns), is.NoHeader)); err != nil {
+				return err
+			}
 		}
 	}
 	switch {
@@ -186,19 +202,28 @@ func (is *ImportSpec) format() (format.InputFormat, error) {
 }
 
 func parseFormat(s string) (format.InputFormat, error) {
-	for _, f := range []format.InputFormat{format.FormatFIMI, format.FormatSPMF, format.FormatCSV, format.FormatTSV} {
-		if f.String() == s {
-			return f, nil
-		}
+	f, err := format.ParseFormat(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not fimi, spmf, csv, tsv or ssv", s)
 	}
-	return 0, fmt.Errorf("%q is not fimi, spmf, csv or tsv", s)
+	return f, nil
+}
+
+// columnsError turns a *format.ColumnError into an invalid spec naming
+// the field (import.columns.<role>); other errors pass unchanged.
+func columnsError(err error) error {
+	var ce *format.ColumnError
+	if errors.As(err, &ce) {
+		return invalid("import.columns."+ce.Role, "%q: %s", ce.Name, ce.Reason)
+	}
+	return err
 }
 
 // datasetSpec returns the parsing spec of a pinned import.
 func (is *ImportSpec) datasetSpec() dataset.Spec {
 	p := is.Pinned
 	ff, _ := parseFormat(p.Format) // checked by validate
-	return dataset.Spec{Format: ff, Columns: format.Columns(p.Columns), TimeLayout: p.TimeLayout, CancelPrefix: p.CancelPrefix,
+	return dataset.Spec{Format: ff, Columns: format.Columns(p.Columns), NoHeader: p.NoHeader, TimeLayout: p.TimeLayout, CancelPrefix: p.CancelPrefix,
 		SkipBadLines: is.SkipBadLines, MaxLineBytes: is.MaxLineBytes, MaxSamples: is.MaxSamples, Partitions: p.Partitions,
 		MaxGzipRatio: gzipRatio(is.MaxGzipRatio)}
 }

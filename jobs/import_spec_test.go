@@ -39,7 +39,17 @@ func TestParseImportSpec(t *testing.T) {
 		{"unknown extension", `{"type":"import","dataset":"r","import":{"sources":["a.xlsx"]}}`, "import.format"},
 		{"bad format", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"format":"xml"}}`, "import.format"},
 		{"columns of fimi", `{"type":"import","dataset":"r","import":{"sources":["a.dat"],"columns":{"item":"x"}}}`, "import.columns"},
-		{"no item column", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"columns":{"customer":"c"}}}`, "import.columns.item"},
+		{"no item column", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"columns":{"customer":"c"}}}`, ""},
+		{"cdnow master", `{"type":"import","dataset":"r","import":{"sources":["CDNOW_master.txt"],"format":"ssv",
+			"columns":{"customer":"customer_id","time":"date","amount":"dollar_value"},"time_layout":"20060102"}}`, ""},
+		{"cdnow sample", `{"type":"import","dataset":"r","import":{"sources":["CDNOW_sample.txt"],"format":"ssv","no_header":true,
+			"columns":{"customer":"1","time":"3","amount":"5"},"time_layout":"20060102"}}`, ""},
+		{"ssv by name", `{"type":"import","dataset":"r","import":{"sources":["cdnow.ssv.gz"]}}`, ""},
+		{"no header without columns", `{"type":"import","dataset":"r","import":{"sources":["a.ssv"],"no_header":true}}`, "import.columns"},
+		{"no header names", `{"type":"import","dataset":"r","import":{"sources":["a.ssv"],"no_header":true,"columns":{"customer":"id"}}}`, "import.columns.customer"},
+		{"no header of fimi", `{"type":"import","dataset":"r","import":{"sources":["a.dat"],"no_header":true}}`, "import.no_header"},
+		{"amount and price", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"columns":{"amount":"a","price":"p"}}}`, "import.columns.price"},
+		{"append no header", `{"type":"import","dataset":"r","import":{"sources":["a.ssv"],"append":true,"no_header":true}}`, "import.no_header"},
 		{"partitions", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"partitions":5000}}`, "import.partitions"},
 		{"max line", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"max_line_bytes":-1}}`, "import.max_line_bytes"},
 		{"split size", `{"type":"import","dataset":"r","import":{"sources":["a.csv"],"split_size":-5}}`, "import.split_size"},
@@ -136,5 +146,49 @@ func TestPrepareImport(t *testing.T) {
 	}
 	if !slices.Equal(names, importStages) || r.Dataset.Version != 2 {
 		t.Errorf("stages %v, version %d; want %v, v2", names, r.Dataset.Version, importStages)
+	}
+}
+
+// TestPrepareImportColumns checks that the columns a spec names are
+// checked against the first source's first line when the job is
+// submitted: the error names the spec's field.
+func TestPrepareImportColumns(t *testing.T) {
+	ctx := context.Background()
+	store := newStore(t)
+	for name, text := range importTexts {
+		if err := store.Upload(ctx, "raw/"+name, strings.NewReader(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name   string
+		is     ImportSpec
+		field  string // "" means valid
+		pinned dataset.Columns
+	}{
+		{"master", ImportSpec{Sources: []string{"raw/master.txt"}, Format: "ssv", Columns: &cdnowMasterJob}, "", cdnowMasterJob},
+		{"sample", ImportSpec{Sources: []string{"raw/sample.txt"}, Format: "ssv", NoHeader: true, Columns: &cdnowSampleJob}, "", cdnowSampleJob},
+		{"position beyond the first line", ImportSpec{Sources: []string{"raw/sample.txt"}, Format: "ssv", NoHeader: true,
+			Columns: &dataset.Columns{Customer: "1", Time: "6"}}, "import.columns.time", dataset.Columns{}},
+		{"name not in the header", ImportSpec{Sources: []string{"raw/master.txt"}, Format: "ssv",
+			Columns: &dataset.Columns{Customer: "cust", Amount: "dollar_value"}}, "import.columns.customer", dataset.Columns{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec, _, err := Prepare(ctx, store, Spec{Type: TypeImport, Dataset: "d", Import: &c.is})
+			if c.field != "" {
+				if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), c.field) {
+					t.Errorf("got %v; want ErrInvalidSpec naming %s", err, c.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := spec.Import.Pinned
+			if p.Columns != c.pinned || p.NoHeader != c.is.NoHeader || p.TimeLayout != "20060102" || p.Format != "ssv" {
+				t.Errorf("pinned %+v; want the columns given, no header %v, yyyymmdd detected", p, c.is.NoHeader)
+			}
+		})
 	}
 }

@@ -57,7 +57,7 @@ func runImportParse(ctx context.Context, b objstore.Bucket, t *TaskSpec, res *Ta
 	}
 	spec := is.datasetSpec()
 	var header []byte
-	if spec.Kind() == dataset.KindLog && !p.Split.OwnsHeader() {
+	if spec.Kind() == dataset.KindLog && !p.Split.OwnsHeader() && !spec.NoHeader {
 		if header, err = split.Header(ctx, b, src.Key); err != nil {
 			return fmt.Errorf("source %s: %w", src.URL, err)
 		}

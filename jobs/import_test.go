@@ -150,7 +150,23 @@ var (
 	skipRef      = dataset.Spec{Format: format.FormatCSV, Columns: format.DefaultColumns(), CancelPrefix: format.DefaultCancelPrefix, SkipBadLines: true}
 	fimiRef      = dataset.Spec{Format: format.FormatFIMI}
 	spmfRef      = dataset.Spec{Format: format.FormatSPMF}
+	// The two CDNOW shapes (docs/datasets.md): the job names the same
+	// columns as the command's flags; dates are detected as yyyymmdd.
+	cdnowMasterJob = dataset.Columns{Customer: "customer_id", Time: "date", Amount: "dollar_value"}
+	cdnowSampleJob = dataset.Columns{Customer: "1", Time: "3", Amount: "5"}
+	cdnowMasterRef = dataset.Spec{Format: format.FormatSSV, Columns: format.Columns(cdnowMasterJob), CancelPrefix: format.DefaultCancelPrefix}
+	cdnowSampleRef = dataset.Spec{Format: format.FormatSSV, Columns: format.Columns(cdnowSampleJob), NoHeader: true, CancelPrefix: format.DefaultCancelPrefix}
 )
+
+// importTexts are small inputs written by the test ("text:" files): the
+// first lines of the two CDNOW files, as they come (CRLF, runs of
+// blanks), a customer with two lines on one day, and a return.
+var importTexts = map[string]string{
+	"master.txt": " customer_id  date number_of_cds  dollar_value\r\n 00001 19970101  1   11.77\r\n 00002 19970112  1   12.00\r\n" +
+		" 00002 19970112  5   77.00\r\n 00003 19970102  2   20.76\r\n 00003 19970330  2   -20.76\r\n 00004 19970101  2   29.33\r\n",
+	"sample.txt": " 00004 0001 19970101  2   29.33\r\n 00004 0001 19970118  2   29.73\r\n 00004 0001 19970118  1   14.96\r\n" +
+		" 00021 0002 19970101  3   63.34\r\n 00021 0002 19970113  1   11.77\r\n 00050 0003 19970101  1   -6.79\r\n",
+}
 
 var importCases = []importCase{
 	{name: "online-retail-sample/gzip", files: []string{"online-retail-sample.csv.gz"}, ref: retailRef, parts: []int{1, 4, 16}, sizes: []int64{0}},
@@ -159,6 +175,10 @@ var importCases = []importCase{
 	{name: "groceries-sample", files: []string{"groceries-sample.csv.gz"}, job: ImportSpec{Columns: &groceriesJob}, ref: groceriesRef, parts: []int{4}, sizes: []int64{0}},
 	{name: "retail-sample.dat", files: []string{"retail-sample.dat"}, ref: fimiRef, parts: []int{1, 4, 16}, sizes: []int64{0, 9_000}},
 	{name: "spmf-example", files: []string{"spmf-example-sequences.txt"}, ref: spmfRef, parts: []int{1, 4, 16}, sizes: []int64{0, 30}},
+	{name: "cdnow-like/master", files: []string{"text:master.txt"}, job: ImportSpec{Format: "ssv", Columns: &cdnowMasterJob}, ref: cdnowMasterRef, parts: []int{1, 4}, sizes: []int64{0, 90}},
+	{name: "cdnow-like/sample", files: []string{"text:sample.txt"}, job: ImportSpec{Format: "ssv", NoHeader: true, Columns: &cdnowSampleJob}, ref: cdnowSampleRef, parts: []int{1, 4}, sizes: []int64{0, 90}},
+	{name: "shared/cdnow-master", files: []string{"shared:CDNOW_master.txt"}, job: ImportSpec{Format: "ssv", Columns: &cdnowMasterJob, TimeLayout: "20060102"}, ref: cdnowMasterRef, parts: []int{4}, sizes: []int64{500_000}},
+	{name: "shared/cdnow-sample", files: []string{"shared:CDNOW_sample.txt"}, job: ImportSpec{Format: "ssv", NoHeader: true, Columns: &cdnowSampleJob, TimeLayout: "20060102"}, ref: cdnowSampleRef, parts: []int{4}, sizes: []int64{60_000}},
 	{name: "shared/online-retail-part", files: []string{"shared:online-retail-part.csv"}, job: ImportSpec{SkipBadLines: true}, ref: skipRef, parts: []int{1, 4, 16}, sizes: []int64{1 << 20, 300_000}, workers: 2},
 }
 
@@ -178,6 +198,11 @@ func TestImportMatchesDatasetImport(t *testing.T) {
 				path := ""
 				if name, ok := strings.CutPrefix(f, "shared:"); ok {
 					path = testenv.Shared(t, name)
+				} else if name, ok := strings.CutPrefix(f, "text:"); ok {
+					path = filepath.Join(t.TempDir(), name)
+					if err := os.WriteFile(path, []byte(importTexts[name]), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				} else {
 					path = testenv.Path(t, f)
 				}
